@@ -1,0 +1,126 @@
+"""`session-store`: serve, check-config, db upgrade, db current.
+
+User mistakes (a bad config, an unreachable database, a failed migration) end in one clear line
+on stderr and exit status 2 or 1; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import structlog
+
+from infrastructure.config.loader import ConfigError, load_config
+from infrastructure.config.model import Config, StoreType
+from infrastructure.logging import configure_logging
+from infrastructure.sql import migrate
+from infrastructure.sql.engine import redact
+from infrastructure.sql.migrate import MigrationFailed
+
+log = structlog.get_logger("session_store")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config or os.environ.get("SESSION_STORE_CONFIG") or None)
+
+
+def _describe(config: Config) -> list[str]:
+    store = config.session_service
+    where = redact(store.database_url) if store.type is StoreType.SQL and store.database_url else "this process"
+    lines = [f"gateway store: {store.type.value} ({where})"]
+    platform = config.platform_service.database_url
+    lines.append(f"platform store: {redact(platform) if platform else 'not configured (routes answer 501)'}")
+    return lines
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.factory import create_app
+    from app.stores import migrate_all
+
+    config = _config(args)
+    configure_logging(config.logging)
+    host = args.host or os.environ.get("HOST") or config.server.host
+    port = int(args.port or os.environ.get("PORT") or config.server.port)
+    for line in _describe(config):
+        log.info("store", detail=line)
+    for store, before, after in migrate_all(config):
+        if before == after:
+            log.info("schema current", store=store, revision=after)
+        else:
+            log.info("schema migrated", store=store, before=before, after=after)
+    app = create_app(config)
+    log.info("serving", host=host, port=port)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = _config(args)
+    for line in _describe(config):
+        print(line)
+    print("config OK")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    config = _config(args)
+    store = config.session_service
+    if store.type is not StoreType.SQL or not store.database_url:
+        print("gateway store: memory (no database, nothing to migrate)")
+        return 0
+    if args.db_command == "upgrade":
+        before, after = migrate.upgrade("gateway", store.database_url)
+        print(
+            f"gateway store: {before or 'empty'} -> {after}" if before != after else f"gateway store: {after} (current)"
+        )
+    else:
+        revision = migrate.current("gateway", store.database_url)
+        head = migrate.head("gateway")
+        state = "current" if revision == head else f"behind head {head}"
+        print(f"gateway store: {revision or 'empty'} ({state})")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="session-store", description=__doc__.splitlines()[0] if __doc__ else None)
+    root.add_argument("--config", help="YAML config file (default: $SESSION_STORE_CONFIG, else built-in)")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", default=argparse.SUPPRESS, help="YAML config file")
+        return p
+
+    serve = with_config(commands.add_parser("serve", help="run migrations, then serve the API"))
+    serve.add_argument("--host", help="bind address (default: $HOST, else server.host, else 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: $PORT, else server.port, else 8000)")
+    serve.set_defaults(run=cmd_serve)
+    with_config(commands.add_parser("check-config", help="validate the config and show the stores")).set_defaults(
+        run=cmd_check_config
+    )
+    db = with_config(commands.add_parser("db", help="database schema"))
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    with_config(db_commands.add_parser("upgrade", help="migrate every SQL store to the latest schema"))
+    with_config(db_commands.add_parser("current", help="show each SQL store's schema revision"))
+    db.set_defaults(run=cmd_db)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ConfigError as exc:
+        print(f"session-store: config error: {exc}", file=sys.stderr)
+        return 2
+    except MigrationFailed as exc:
+        print(f"session-store: cannot start: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""A session's chat history: the tasks (message and answering bubbles) the UI renders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, get, post
+from litestar.params import Parameter
+
+from app.controllers.sessions import Cursor, SessionId
+from app.schemas import MessageResponse, TaskList, TaskResponse, TaskSave
+from domain.gateway.service import GatewayService, TaskInput
+from domain.paging import PageRequest, decode_cursor
+
+
+class ChatTaskController(Controller):
+    path = "/api/v1/sessions/{session_id:str}"
+    tags = ["Chat tasks"]
+
+    @post(
+        "/chat-tasks",
+        summary="Save a chat task (create or update, keyed by taskId)",
+        description="201 when created, 200 when updated. A session id not stored yet is created for the caller.",
+        status_code=201,
+    )
+    async def save(
+        self, session_id: SessionId, data: TaskSave, gateway: GatewayService, user_id: str
+    ) -> Response[TaskResponse]:
+        saved = await gateway.save_task(
+            user_id,
+            session_id,
+            TaskInput(data.task_id, data.bubbles_text(), data.user_message, data.metadata_text()),
+        )
+        return Response(TaskResponse.of(saved.task), status_code=201 if saved.created else 200)
+
+    @get("/chat-tasks", summary="The chat history, oldest first")
+    async def history(
+        self,
+        session_id: SessionId,
+        gateway: GatewayService,
+        user_id: str,
+        limit: Annotated[
+            int | None, Parameter(ge=1, le=100, description="Page size; without it the whole history.")
+        ] = None,
+        cursor: Cursor = None,
+    ) -> TaskList:
+        page = None
+        if limit is not None or cursor:
+            page = PageRequest(size=limit or 100, after=decode_cursor(cursor) if cursor else None)
+        tasks = await gateway.list_tasks(user_id, session_id, page)
+        return TaskList([TaskResponse.of(t) for t in tasks.items], tasks.next_cursor)
+
+    @get("/messages", summary="The history as a flat message list (legacy view)")
+    async def messages(self, session_id: SessionId, gateway: GatewayService, user_id: str) -> list[MessageResponse]:
+        return [MessageResponse.of(m) for m in await gateway.list_messages(user_id, session_id)]

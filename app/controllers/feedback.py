@@ -1,0 +1,51 @@
+"""Thumbs up or down on a chat task."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from app.controllers.sessions import Cursor, PageNumber, PageSize, page_request
+from app.schemas import FeedbackAccepted, FeedbackCreate, FeedbackList
+from domain.gateway.model import FeedbackType
+from domain.gateway.service import GatewayService
+from domain.ports import FeedbackFilter
+
+OptionalId = Annotated[str | None, Parameter(description="Only feedback on this id.")]
+
+
+class FeedbackController(Controller):
+    path = "/api/v1/feedback"
+    tags = ["Feedback"]
+
+    @post("/", summary="Record feedback on a task (also merged into its taskMetadata.feedback)", status_code=202)
+    async def record(self, data: FeedbackCreate, gateway: GatewayService, user_id: str) -> FeedbackAccepted:
+        await gateway.record_feedback(
+            user_id,
+            session_id=data.session_id,
+            task_id=data.task_id,
+            rating=FeedbackType(data.feedback_type),
+            comment=data.feedback_text,
+        )
+        return FeedbackAccepted()
+
+    @get("/", summary="The caller's feedback, newest first")
+    async def list_feedback(
+        self,
+        gateway: GatewayService,
+        user_id: str,
+        session_id: Annotated[str | None, Parameter(query="sessionId")] = None,
+        task_id: Annotated[str | None, Parameter(query="taskId")] = None,
+        rating: Annotated[Literal["up", "down"] | None, Parameter(query="rating")] = None,
+        start_time: Annotated[int | None, Parameter(query="startTime", description="Epoch ms, inclusive.")] = None,
+        end_time: Annotated[int | None, Parameter(query="endTime", description="Epoch ms, inclusive.")] = None,
+        page_number: PageNumber = 1,
+        page_size: PageSize = 20,
+        cursor: Cursor = None,
+    ) -> FeedbackList:
+        where = FeedbackFilter(
+            user_id, session_id, task_id, FeedbackType(rating) if rating else None, start_time, end_time
+        )
+        return FeedbackList.of(await gateway.list_feedback(where, page_request(page_number, page_size, cursor)))

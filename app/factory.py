@@ -1,0 +1,68 @@
+"""The Litestar application: routes, problem details, OpenAPI, and the stores the config names."""
+
+from __future__ import annotations
+
+import structlog
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from app.controllers.chat_tasks import ChatTaskController
+from app.controllers.feedback import FeedbackController
+from app.controllers.health import health, ready
+from app.controllers.platform import platform_unconfigured
+from app.controllers.sessions import SessionController
+from app.dependencies import provide_gateway, provide_user_id
+from app.middleware import RequestContextMiddleware
+from app.problems import problem_details, unexpected
+from app.stores import Stores, open_stores
+from domain.gateway.service import GatewayService
+from domain.ports import IdentityProvider
+from infrastructure.config.model import Config
+from infrastructure.identity import HeaderIdentity
+
+log = structlog.get_logger("session_store")
+VERSION = "0.1.0"
+
+
+def create_app(config: Config, *, stores: Stores | None = None, identity: IdentityProvider | None = None) -> Litestar:
+    """Build the app. Migrations are not run here: `session-store serve` runs them before this."""
+    stores = stores or open_stores(config)
+
+    async def close_stores() -> None:
+        await stores.close()
+
+    app = Litestar(
+        route_handlers=[
+            SessionController,
+            ChatTaskController,
+            FeedbackController,
+            platform_unconfigured,
+            health,
+            ready,
+        ],
+        dependencies={
+            "gateway": Provide(provide_gateway, sync_to_thread=False),
+            "user_id": Provide(provide_user_id, sync_to_thread=False),
+        },
+        middleware=[RequestContextMiddleware],
+        plugins=[problem_details],
+        exception_handlers={Exception: unexpected},
+        request_max_body_size=config.server.max_body_size,
+        openapi_config=OpenAPIConfig(
+            title="Session Store",
+            version=VERSION,
+            description="Keeps the conversations of an agent platform: the gateway's chat history, "
+            "each agent's memory and the platform registry.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+        ),
+        on_shutdown=[close_stores],
+        logging_config=None,
+        debug=False,
+    )
+    app.state.stores = stores
+    app.state.gateway = GatewayService(stores.gateway)
+    app.state.identity = identity or HeaderIdentity()
+    return app

@@ -1,0 +1,107 @@
+"""Every error as RFC 9457 problem details (`application/problem+json`).
+
+Domain errors map to one status each; Litestar's own HTTP errors go through its problem-details
+plugin; anything unexpected is logged with its traceback and answered with a bare 500 that leaks
+nothing of the internals.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from domain.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
+
+log = structlog.get_logger("session_store.errors")
+RETRY_AFTER_S = 5
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=status, title=title, detail=detail, type_="about:blank", extra=extra or None, headers=headers
+    )
+
+
+def _not_found(exc: NotFound) -> ProblemDetailsException:
+    return problem(404, "Not Found", str(exc))
+
+
+def _conflict(exc: Conflict) -> ProblemDetailsException:
+    return problem(409, "Conflict", str(exc))
+
+
+def _invalid(exc: InvalidInput) -> ProblemDetailsException:
+    return problem(400, "Bad Request", str(exc), **{"invalid-params": [{"name": exc.field, "reason": exc.reason}]})
+
+
+def _unavailable(exc: StoreUnavailable) -> ProblemDetailsException:
+    return problem(503, "Service Unavailable", f"{exc}; retry shortly", headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+def _validation(exc: ValidationException) -> ProblemDetailsException:
+    params = [
+        {"name": item.get("key") or "body", "reason": item.get("message", ""), "in": item.get("source", "body")}
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    names = ", ".join(p["name"] for p in params)
+    detail = f"invalid {names}: {params[0]['reason']}" if params else (exc.detail or "invalid request")
+    return problem(400, "Bad Request", detail, **({"invalid-params": params} if params else {}))
+
+
+def _http(exc: HTTPException) -> ProblemDetailsException:
+    return problem(exc.status_code, _title(exc.status_code), exc.detail, headers=exc.headers)
+
+
+def _missing_route(exc: NotFoundException) -> ProblemDetailsException:
+    return problem(404, "Not Found", exc.detail)
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error", path=request.url.path, method=request.method)
+    return Response(
+        {
+            "type": "about:blank",
+            "title": "Internal Server Error",
+            "status": 500,
+            "detail": "an unexpected error occurred; it has been logged",
+        },
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+        media_type=MEDIA_TYPE,
+    )
+
+
+problem_details = ProblemDetailsPlugin(
+    ProblemDetailsConfig(
+        enable_for_all_http_exceptions=False,
+        exception_to_problem_detail_map={
+            NotFound: _not_found,
+            Conflict: _conflict,
+            InvalidInput: _invalid,
+            StoreUnavailable: _unavailable,
+            ValidationException: _validation,
+            NotFoundException: _missing_route,
+            HTTPException: _http,
+        },
+    )
+)

@@ -1,0 +1,33 @@
+"""The errors a use case can raise. The app maps each to one HTTP status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or belongs to someone else (never say which)."""
+
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(f"{kind} {ident!r} was not found")
+        self.kind = kind
+        self.ident = ident
+
+
+class Conflict(DomainError):
+    """The write would clash with what is stored (a taken id, a stale version)."""
+
+
+class InvalidInput(DomainError):
+    """A value the caller sent is wrong; `field` names it as the caller spelled it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class StoreUnavailable(DomainError):
+    """The store cannot be reached right now; the caller may retry."""

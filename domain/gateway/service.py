@@ -1,0 +1,228 @@
+"""The gateway's use cases. Each public method is one transaction and checks the caller owns what it touches."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.gateway.model import (
+    ChatTask,
+    Feedback,
+    FeedbackType,
+    LegacyMessage,
+    Session,
+    check_id,
+    check_name,
+    flatten_messages,
+    new_session_id,
+    parse_bubbles,
+    parse_metadata,
+)
+from domain.paging import Page, PageRequest, page_of
+from domain.ports import FeedbackFilter, GatewayStore, GatewayUnitOfWork, SessionFilter
+
+MAX_SEARCH_LENGTH = 255
+
+
+def epoch_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInput:
+    """What a client sends to save a chat task."""
+
+    task_id: str
+    message_bubbles: str
+    user_message: str | None = None
+    task_metadata: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedTask:
+    task: ChatTask
+    created: bool
+
+
+class GatewayService:
+    def __init__(self, store: GatewayStore, clock: Callable[[], int] = epoch_ms) -> None:
+        self._store = store
+        self._clock = clock
+
+    # Sessions ---------------------------------------------------------------------------------
+
+    async def create_session(
+        self,
+        user_id: str,
+        *,
+        session_id: str | None = None,
+        name: str | None = None,
+        agent_id: str | None = None,
+        project_id: str | None = None,
+    ) -> Session:
+        session_id = check_id("id", session_id) if session_id is not None else new_session_id()
+        if name is not None:
+            check_name("name", name)
+        now = self._clock()
+        session = Session(session_id, user_id, name, agent_id, project_id, now, now)
+        async with self._store.unit_of_work() as uow:
+            if await uow.sessions.get(session_id) is not None:
+                raise Conflict(f"a session with id {session_id!r} already exists")
+            await uow.sessions.add(session)
+            await uow.commit()
+        return session
+
+    async def get_session(self, user_id: str, session_id: str) -> Session:
+        async with self._store.unit_of_work() as uow:
+            return await _owned_session(uow, user_id, session_id)
+
+    async def list_sessions(
+        self,
+        user_id: str,
+        page: PageRequest,
+        *,
+        agent_id: str | None = None,
+        project_id: str | None = None,
+    ) -> Page[Session]:
+        return await self._session_page(SessionFilter(user_id, agent_id, project_id), page)
+
+    async def search_sessions(self, user_id: str, query: str, page: PageRequest) -> Page[Session]:
+        if not query.strip():
+            raise InvalidInput("query", "must not be empty")
+        if len(query) > MAX_SEARCH_LENGTH:
+            raise InvalidInput("query", f"must be at most {MAX_SEARCH_LENGTH} characters")
+        return await self._session_page(SessionFilter(user_id, text=query.strip()), page)
+
+    async def _session_page(self, where: SessionFilter, page: PageRequest) -> Page[Session]:
+        async with self._store.unit_of_work() as uow:
+            rows = await uow.sessions.list(where, limit=page.size + 1, offset=page.offset, after=page.after)
+            total = await uow.sessions.count(where) if page.after is None else None
+        return page_of(rows, page, total, lambda s: s.sort_key)
+
+    async def rename_session(self, user_id: str, session_id: str, name: str) -> Session:
+        check_name("name", name)
+        async with self._store.unit_of_work() as uow:
+            session = await _owned_session(uow, user_id, session_id)
+            session = replace(session, name=name, updated_time=max(self._clock(), session.updated_time))
+            await uow.sessions.update(session)
+            await uow.commit()
+        return session
+
+    async def delete_session(self, user_id: str, session_id: str) -> None:
+        """Delete a session with its tasks and feedback, all in one transaction."""
+        async with self._store.unit_of_work() as uow:
+            await _owned_session(uow, user_id, session_id)
+            await uow.feedback.delete_for_session(session_id)
+            await uow.tasks.delete_for_session(session_id)
+            await uow.sessions.delete(session_id)
+            await uow.commit()
+
+    # Chat tasks -------------------------------------------------------------------------------
+
+    async def save_task(self, user_id: str, session_id: str, data: TaskInput) -> SavedTask:
+        """Create or update a task, keyed by its id; a session the caller names but lacks is created.
+
+        A task id that belongs to another user or another session is refused: the incumbent
+        overwrote it, letting anyone who guessed an id rewrite someone else's history.
+        """
+        check_id("sessionId", session_id)
+        check_id("taskId", data.task_id)
+        parse_bubbles(data.message_bubbles)
+        parse_metadata(data.task_metadata)
+        now = self._clock()
+        async with self._store.unit_of_work() as uow:
+            session = await uow.sessions.get(session_id)
+            if session is None:
+                session = Session(session_id, user_id, None, None, None, now, now)
+                await uow.sessions.add(session)
+            elif session.user_id != user_id:
+                raise NotFound("session", session_id)
+            existing = await uow.tasks.get(data.task_id)
+            if existing is None:
+                task = ChatTask(
+                    data.task_id,
+                    session_id,
+                    user_id,
+                    data.user_message,
+                    data.message_bubbles,
+                    data.task_metadata,
+                    now,
+                    now,
+                )
+                await uow.tasks.add(task)
+            elif existing.user_id != user_id or existing.session_id != session_id:
+                raise Conflict(f"taskId {data.task_id!r} is already used by another session")
+            else:
+                task = replace(
+                    existing,
+                    user_message=data.user_message if data.user_message is not None else existing.user_message,
+                    message_bubbles=data.message_bubbles,
+                    task_metadata=_keep_feedback(existing, data.task_metadata),
+                    updated_time=max(now, existing.updated_time),
+                )
+                await uow.tasks.update(task)
+            if session.updated_time < now:
+                await uow.sessions.update(replace(session, updated_time=now))
+            await uow.commit()
+        return SavedTask(task, created=existing is None)
+
+    async def list_tasks(self, user_id: str, session_id: str, page: PageRequest | None = None) -> Page[ChatTask]:
+        """The chat history, oldest first: whole when `page` is None (as the incumbent), else one page."""
+        async with self._store.unit_of_work() as uow:
+            await _owned_session(uow, user_id, session_id)
+            if page is None:
+                rows = await uow.tasks.list_for_session(session_id)
+                return Page(rows, PageRequest(size=max(1, min(len(rows), 100))), total=None, next_cursor=None)
+            rows = await uow.tasks.list_for_session(session_id, limit=page.size + 1, after=page.after)
+        return page_of(rows, page, None, lambda t: t.sort_key)
+
+    async def list_messages(self, user_id: str, session_id: str) -> list[LegacyMessage]:
+        tasks = await self.list_tasks(user_id, session_id)
+        return [message for task in tasks.items for message in flatten_messages(task)]
+
+    # Feedback ---------------------------------------------------------------------------------
+
+    async def record_feedback(
+        self, user_id: str, *, session_id: str, task_id: str, rating: FeedbackType, comment: str | None
+    ) -> Feedback:
+        """Store the feedback and merge it into the task's metadata, as the UI reads it from there."""
+        now = self._clock()
+        async with self._store.unit_of_work() as uow:
+            await _owned_session(uow, user_id, session_id)
+            task = await uow.tasks.get(task_id)
+            if task is None or task.session_id != session_id or task.user_id != user_id:
+                raise NotFound("task", task_id)
+            feedback = Feedback(uuid.uuid4().hex, session_id, task_id, user_id, rating, comment, now)
+            await uow.feedback.add(feedback)
+            metadata = task.metadata()
+            metadata["feedback"] = {"type": rating.value, "text": comment, "submitted": True}
+            await uow.tasks.update(replace(task, task_metadata=json.dumps(metadata), updated_time=now))
+            await uow.commit()
+        return feedback
+
+    async def list_feedback(self, where: FeedbackFilter, page: PageRequest) -> Page[Feedback]:
+        async with self._store.unit_of_work() as uow:
+            rows = await uow.feedback.list(where, limit=page.size + 1, offset=page.offset, after=page.after)
+            total = await uow.feedback.count(where) if page.after is None else None
+        return page_of(rows, page, total, lambda f: f.sort_key)
+
+
+async def _owned_session(uow: GatewayUnitOfWork, user_id: str, session_id: str) -> Session:
+    session = await uow.sessions.get(session_id)
+    if session is None or session.user_id != user_id:
+        raise NotFound("session", session_id)
+    return session
+
+
+def _keep_feedback(existing: ChatTask, new_metadata: str | None) -> str | None:
+    """A client re-saving a task does not know about feedback merged in since: keep it."""
+    old = existing.metadata().get("feedback")
+    if old is None:
+        return new_metadata
+    metadata = parse_metadata(new_metadata) or {}
+    metadata.setdefault("feedback", old)
+    return json.dumps(metadata)

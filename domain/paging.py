@@ -1,0 +1,91 @@
+"""Paging: offset pages as the incumbent gateway has them, plus opaque keyset cursors.
+
+A cursor is the sort key of the last row a client saw. It is opaque to clients (base64url of a
+JSON pair) but validated on the way in, so a forged or truncated cursor is a clear 400 and never a
+query with garbage in it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from domain.errors import InvalidInput
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """Position of a row in a list ordered by (time, id)."""
+
+    time: int
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """Either offset paging (`number`) or keyset paging (`after`), never both."""
+
+    size: int = 20
+    number: int = 1
+    after: SortKey | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.size <= MAX_PAGE_SIZE:
+            raise InvalidInput("pageSize", f"must be between 1 and {MAX_PAGE_SIZE}")
+        if self.number < 1:
+            raise InvalidInput("pageNumber", "must be 1 or more")
+
+    @property
+    def offset(self) -> int:
+        return 0 if self.after is not None else (self.number - 1) * self.size
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    request: PageRequest
+    total: int | None
+    next_cursor: str | None
+
+    @property
+    def total_pages(self) -> int | None:
+        if self.total is None:
+            return None
+        return max(1, -(-self.total // self.request.size))
+
+    @property
+    def next_page(self) -> int | None:
+        if self.total is None or self.request.number * self.request.size >= self.total:
+            return None
+        return self.request.number + 1
+
+
+def encode_cursor(key: SortKey) -> str:
+    raw = json.dumps([key.time, key.id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, field: str = "cursor") -> SortKey:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        time, ident = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidInput(field, "is not a cursor this service issued") from exc
+    if not isinstance(time, int) or isinstance(time, bool) or not isinstance(ident, str):
+        raise InvalidInput(field, "is not a cursor this service issued")
+    return SortKey(time, ident)
+
+
+def page_of(rows: list[T], request: PageRequest, total: int | None, key_of: Callable[[T], SortKey]) -> Page[T]:
+    """Build a page from `size + 1` fetched rows; the extra row only says that more follow."""
+    items = rows[: request.size]
+    cursor = encode_cursor(key_of(items[-1])) if len(rows) > request.size else None
+    return Page(items=items, request=request, total=total, next_cursor=cursor)

@@ -1,0 +1,119 @@
+"""The ports: what the use cases need from a store, whatever holds it (memory or SQL).
+
+Every adapter runs the same contract suite (tests/contract), so behaviour cannot drift between them.
+Reads that return one row by id are deliberately not scoped to a user: the service decides what
+the caller may see, and turns someone else's row into NotFound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol, Self
+
+from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
+from domain.paging import SortKey
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    user_id: str
+    agent_id: str | None = None
+    project_id: str | None = None
+    # Matches the session name or the text of any of its tasks, case-insensitively.
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackFilter:
+    user_id: str
+    session_id: str | None = None
+    task_id: str | None = None
+    rating: FeedbackType | None = None
+    since: int | None = None
+    until: int | None = None
+
+
+class SessionRepository(Protocol):
+    async def add(self, session: Session) -> None: ...
+
+    async def get(self, session_id: str) -> Session | None: ...
+
+    async def update(self, session: Session) -> None: ...
+
+    async def delete(self, session_id: str) -> None: ...
+
+    async def list(
+        self, where: SessionFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
+    ) -> list[Session]:
+        """Newest activity first: ordered by (updated_time, id) descending; `after` is exclusive."""
+        ...
+
+    async def count(self, where: SessionFilter) -> int: ...
+
+
+class ChatTaskRepository(Protocol):
+    async def add(self, task: ChatTask) -> None: ...
+
+    async def get(self, task_id: str) -> ChatTask | None: ...
+
+    async def update(self, task: ChatTask) -> None: ...
+
+    async def list_for_session(
+        self, session_id: str, *, limit: int | None = None, after: SortKey | None = None
+    ) -> list[ChatTask]:
+        """Oldest first: ordered by (created_time, id) ascending; `after` is exclusive."""
+        ...
+
+    async def delete_for_session(self, session_id: str) -> None: ...
+
+
+class FeedbackRepository(Protocol):
+    async def add(self, feedback: Feedback) -> None: ...
+
+    async def list(
+        self, where: FeedbackFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
+    ) -> list[Feedback]:
+        """Newest first: ordered by (created_time, id) descending; `after` is exclusive."""
+        ...
+
+    async def count(self, where: FeedbackFilter) -> int: ...
+
+    async def delete_for_session(self, session_id: str) -> None: ...
+
+
+class GatewayUnitOfWork(Protocol):
+    """One transaction over the gateway store. Leaving the block without `commit()` undoes every write."""
+
+    sessions: SessionRepository
+    tasks: ChatTaskRepository
+    feedback: FeedbackRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class GatewayStore(Protocol):
+    """Where the gateway's data lives: hands out units of work and says whether it is reachable."""
+
+    persistent: bool
+
+    def unit_of_work(self) -> GatewayUnitOfWork: ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable when the store cannot answer."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class IdentityProvider(Protocol):
+    """Who is calling. Adapters: a development one trusting a header; real ones come later."""
+
+    def user_id(self, headers: Mapping[str, str]) -> str: ...

@@ -1,0 +1,107 @@
+"""Loads the YAML configuration: `${VAR}` and `${VAR, default}` from the environment, anchors allowed.
+
+Variables are substituted into the parsed values rather than into the raw text, so a value holding
+`:` or `#` cannot change the YAML's structure. An unset variable with no default becomes null; a
+required field left null is an error that names both the field and the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+from infrastructure.config.model import Config, StoreType
+from infrastructure.sql.engine import BadDatabaseURL, parse_url
+
+_VARIABLE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*([^}]*?)\s*)?\}")
+
+
+class ConfigError(ValueError):
+    """A mistake in the configuration: one line that names the field."""
+
+
+def load_config(path: str | Path | None, environ: Mapping[str, str] | None = None) -> Config:
+    environ = os.environ if environ is None else environ
+    if path is None:
+        return _validate({}, {}, "built-in default")
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of settings")
+    unset: dict[str, str] = {}
+    return _validate(_substitute(raw, environ, "$", unset), unset, str(path))
+
+
+def _substitute(value: Any, environ: Mapping[str, str], where: str, unset: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(v, environ, f"{where}.{k}", unset) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, environ, f"{where}[{i}]", unset) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+    whole = _VARIABLE.fullmatch(value.strip())
+    if whole:
+        name, default = whole.group(1), whole.group(2)
+        if name in environ and environ[name] != "":
+            return environ[name]
+        if default is not None and default != "":
+            return default
+        unset[where] = name
+        return None
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = environ.get(name) or default
+        if not found:
+            raise ConfigError(f"{_field(where)}: environment variable {name} is not set and has no default")
+        return found
+
+    return _VARIABLE.sub(replace, value)
+
+
+def _field(where: str) -> str:
+    return where.removeprefix("$.").removeprefix("$")
+
+
+def _validate(data: dict[str, Any], unset: dict[str, str], source: str) -> Config:
+    try:
+        config = msgspec.convert(data, Config, strict=False)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        path = message.rsplit(" - at `", 1)[-1].rstrip("`") if " - at `" in message else ""
+        hint = f" (environment variable {unset[path]} is not set)" if path in unset else ""
+        raise ConfigError(f"{source}: {message.replace('`$.', '`')}{hint}") from exc
+    _require_urls(config, unset)
+    names = [agent.name for agent in config.agents]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{source}: agents: duplicate agent name {duplicates[0]!r}")
+    return config
+
+
+def _require_urls(config: Config, unset: dict[str, str]) -> None:
+    stores = [("session_service", config.session_service)] + [
+        (f"agents[{i}].session_service", agent.session_service) for i, agent in enumerate(config.agents)
+    ]
+    for where, store in stores:
+        if store.type is StoreType.SQL and not store.database_url:
+            variable = unset.get(f"$.{where}.database_url")
+            hint = f": environment variable {variable} is not set and has no default" if variable else ""
+            raise ConfigError(f"{where}.database_url is required when type is sql{hint}")
+        if store.type is StoreType.SQL and store.database_url:
+            try:
+                parse_url(store.database_url)
+            except BadDatabaseURL as exc:
+                raise ConfigError(f"{where}.database_url: {exc}") from exc

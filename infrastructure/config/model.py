@@ -1,0 +1,73 @@
+"""The configuration file's shape. Unknown keys and bad values are errors, never silent fallbacks."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+
+DEFAULT_GATEWAY_URL = "sqlite:///data/webui-gateway.db"
+DEFAULT_AGENT_URL = "sqlite:///data/agent-session.db"
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+
+
+class StoreType(StrEnum):
+    SQL = "sql"
+    MEMORY = "memory"
+
+
+class DefaultBehavior(StrEnum):
+    PERSISTENT = "PERSISTENT"
+    RUN_BASED = "RUN_BASED"
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"  # readable on a terminal, JSON otherwise
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    pass
+
+
+class SessionServiceConfig(_Strict):
+    """A store: `type: memory` keeps it in this process; `type: sql` in the database at `database_url`."""
+
+    type: StoreType = StoreType.MEMORY
+    database_url: str | None = None
+    # Only meaningful for agents; accepted on the gateway so one YAML anchor can serve both.
+    default_behavior: DefaultBehavior = DefaultBehavior.PERSISTENT
+
+
+class PlatformServiceConfig(_Strict):
+    database_url: str | None = None
+
+
+AgentName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class AgentConfig(_Strict):
+    name: AgentName
+    session_service: SessionServiceConfig = SessionServiceConfig()
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
+    # Requests with a larger body answer 413.
+    max_body_size: Annotated[int, msgspec.Meta(ge=1024)] = DEFAULT_MAX_BODY
+
+
+class LoggingConfig(_Strict):
+    level: str = "INFO"
+    format: LogFormat = LogFormat.AUTO
+
+
+class Config(_Strict):
+    session_service: SessionServiceConfig = SessionServiceConfig(StoreType.SQL, DEFAULT_GATEWAY_URL)
+    platform_service: PlatformServiceConfig = PlatformServiceConfig()
+    agents: list[AgentConfig] = []
+    server: ServerConfig = ServerConfig()
+    logging: LoggingConfig = LoggingConfig()

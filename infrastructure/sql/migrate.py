@@ -1,0 +1,124 @@
+"""Runs a store's Alembic lineage before the server starts, under a cross-process lock.
+
+Replicas starting together against one database take turns (PostgreSQL advisory lock, MySQL
+GET_LOCK, a lock file beside a SQLite database): the first migrates, the others find the schema
+current and do nothing. A migration that fails stops start-up with the reason (MigrationFailed).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+import migrations
+from infrastructure.sql.engine import create_migration_engine, redact, sqlite_path, sync_url
+
+MIGRATIONS = Path(migrations.__file__).resolve().parent
+LOCK_TIMEOUT_S = 300
+
+
+class MigrationFailed(RuntimeError):
+    pass
+
+
+def lineage_config(lineage: str, connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS / lineage))
+    config.attributes["version_table"] = f"{lineage}_alembic_version"
+    config.attributes["connection"] = connection
+    return config
+
+
+def head(lineage: str) -> str | None:
+    return ScriptDirectory.from_config(lineage_config(lineage)).get_current_head()
+
+
+def current(lineage: str, url: str) -> str | None:
+    engine = _connectable(lineage, url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": f"{lineage}_alembic_version"})
+            return context.get_current_revision()
+    except SQLAlchemyError as exc:
+        raise MigrationFailed(_reason(lineage, url, exc)) from exc
+    finally:
+        engine.dispose()
+
+
+def upgrade(lineage: str, url: str) -> tuple[str | None, str | None]:
+    """Bring the store at `url` to the lineage's head; returns (revision before, revision after)."""
+    engine = _connectable(lineage, url)
+    try:
+        with _migration_lock(engine, lineage, url), engine.connect() as connection:
+            config = lineage_config(lineage, connection)
+            context = MigrationContext.configure(connection, opts={"version_table": config.attributes["version_table"]})
+            before = context.get_current_revision()
+            connection.rollback()
+            command.upgrade(config, "head")
+            connection.commit()
+            return before, head(lineage)
+    except SQLAlchemyError as exc:
+        raise MigrationFailed(_reason(lineage, url, exc)) from exc
+    finally:
+        engine.dispose()
+
+
+def _connectable(lineage: str, url: str) -> Engine:
+    try:
+        return create_migration_engine(url)
+    except Exception as exc:
+        raise MigrationFailed(f"{lineage} store: {exc}") from exc
+
+
+def _reason(lineage: str, url: str, exc: SQLAlchemyError) -> str:
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    password = sync_url(url).password
+    if password:
+        detail = detail.replace(str(password), "***")
+    return f"{lineage} store at {redact(url)}: {detail}"
+
+
+@contextmanager
+def _migration_lock(engine: Engine, lineage: str, url: str) -> Iterator[None]:
+    name = f"session-store-migrate-{lineage}"
+    backend = engine.dialect.name
+    if backend == "sqlite":
+        path = sqlite_path(sync_url(url))
+        if path is None:  # an in-memory database is private to this process
+            yield
+            return
+        with open(Path(f"{path}.migrate-lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
+        if backend == "postgresql":
+            key = zlib.crc32(name.encode())
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            try:
+                yield
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        else:
+            got = lock.execute(text("SELECT GET_LOCK(:name, :timeout)"), {"name": name, "timeout": LOCK_TIMEOUT_S})
+            if got.scalar() != 1:
+                raise MigrationFailed(
+                    f"{lineage} store: another instance held the migration lock for {LOCK_TIMEOUT_S}s"
+                )
+            try:
+                yield
+            finally:
+                lock.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
