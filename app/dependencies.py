@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from domain.gateway.service import GatewayService
 from domain.ports import IdentityProvider
@@ -19,3 +20,8 @@ def provide_user_id(request: Request[Any, Any, Any]) -> str:
 def provide_gateway(state: State) -> GatewayService:
     service: GatewayService = state.gateway
     return service
+
+
+# What handlers declare to receive the dependencies above.
+Gateway = NamedDependency[GatewayService]
+UserId = NamedDependency[str]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 from litestar import Litestar
 from litestar.di import Provide
+from litestar.exceptions import ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
@@ -15,7 +16,7 @@ from app.controllers.platform import platform_unconfigured
 from app.controllers.sessions import SessionController
 from app.dependencies import provide_gateway, provide_user_id
 from app.middleware import RequestContextMiddleware
-from app.problems import problem_details, unexpected
+from app.problems import problem_details, unexpected, validation_failed
 from app.stores import Stores, open_stores
 from domain.gateway.service import GatewayService
 from domain.ports import IdentityProvider
@@ -48,7 +49,7 @@ def create_app(config: Config, *, stores: Stores | None = None, identity: Identi
         },
         middleware=[RequestContextMiddleware],
         plugins=[problem_details],
-        exception_handlers={Exception: unexpected},
+        exception_handlers={Exception: unexpected, ValidationException: validation_failed},
         request_max_body_size=config.server.max_body_size,
         openapi_config=OpenAPIConfig(
             title="Session Store",

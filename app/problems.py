@@ -51,15 +51,29 @@ def _unavailable(exc: StoreUnavailable) -> ProblemDetailsException:
     return problem(503, "Service Unavailable", f"{exc}; retry shortly", headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
-def _validation(exc: ValidationException) -> ProblemDetailsException:
+def _wire_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name the client used (`pageSize`), not the handler's argument (`page_size`)."""
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters[key]
+    except (AttributeError, KeyError):
+        return key
+    alias = getattr(parameter.kwarg_definition, "name", None)
+    return alias or key
+
+
+def validation_failed(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
     params = [
-        {"name": item.get("key") or "body", "reason": item.get("message", ""), "in": item.get("source", "body")}
+        {
+            "name": _wire_name(request, item.get("key") or "body"),
+            "reason": item.get("message", ""),
+            "in": item.get("source", "body"),
+        }
         for item in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(item, dict)
     ]
     names = ", ".join(p["name"] for p in params)
     detail = f"invalid {names}: {params[0]['reason']}" if params else (exc.detail or "invalid request")
-    return problem(400, "Bad Request", detail, **({"invalid-params": params} if params else {}))
+    return problem(400, "Bad Request", detail, **({"invalid-params": params} if params else {})).to_response(request)
 
 
 def _http(exc: HTTPException) -> ProblemDetailsException:
@@ -99,7 +113,6 @@ problem_details = ProblemDetailsPlugin(
             Conflict: _conflict,
             InvalidInput: _invalid,
             StoreUnavailable: _unavailable,
-            ValidationException: _validation,
             NotFoundException: _missing_route,
             HTTPException: _http,
         },

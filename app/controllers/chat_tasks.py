@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, QueryParameter
 
 from app.controllers.sessions import Cursor, SessionId
+from app.dependencies import Gateway, UserId
 from app.schemas import MessageResponse, TaskList, TaskResponse, TaskSave
-from domain.gateway.service import GatewayService, TaskInput
+from domain.gateway.service import TaskInput
 from domain.paging import PageRequest, decode_cursor
 
 
@@ -24,7 +25,7 @@ class ChatTaskController(Controller):
         status_code=201,
     )
     async def save(
-        self, session_id: SessionId, data: TaskSave, gateway: GatewayService, user_id: str
+        self, session_id: SessionId, data: JSONBody[TaskSave], gateway: Gateway, user_id: UserId
     ) -> Response[TaskResponse]:
         saved = await gateway.save_task(
             user_id,
@@ -37,10 +38,10 @@ class ChatTaskController(Controller):
     async def history(
         self,
         session_id: SessionId,
-        gateway: GatewayService,
-        user_id: str,
+        gateway: Gateway,
+        user_id: UserId,
         limit: Annotated[
-            int | None, Parameter(ge=1, le=100, description="Page size; without it the whole history.")
+            int | None, QueryParameter(ge=1, le=100, description="Page size; without it the whole history.")
         ] = None,
         cursor: Cursor = None,
     ) -> TaskList:
@@ -51,5 +52,5 @@ class ChatTaskController(Controller):
         return TaskList([TaskResponse.of(t) for t in tasks.items], tasks.next_cursor)
 
     @get("/messages", summary="The history as a flat message list (legacy view)")
-    async def messages(self, session_id: SessionId, gateway: GatewayService, user_id: str) -> list[MessageResponse]:
+    async def messages(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> list[MessageResponse]:
         return [MessageResponse.of(m) for m in await gateway.list_messages(user_id, session_id)]

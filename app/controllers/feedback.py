@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from app.controllers.sessions import Cursor, PageNumber, PageSize, page_request
+from app.dependencies import Gateway, UserId
 from app.schemas import FeedbackAccepted, FeedbackCreate, FeedbackList
 from domain.gateway.model import FeedbackType
-from domain.gateway.service import GatewayService
 from domain.ports import FeedbackFilter
 
 OptionalId = Annotated[str | None, Parameter(description="Only feedback on this id.")]
@@ -21,7 +21,7 @@ class FeedbackController(Controller):
     tags = ["Feedback"]
 
     @post("/", summary="Record feedback on a task (also merged into its taskMetadata.feedback)", status_code=202)
-    async def record(self, data: FeedbackCreate, gateway: GatewayService, user_id: str) -> FeedbackAccepted:
+    async def record(self, data: JSONBody[FeedbackCreate], gateway: Gateway, user_id: UserId) -> FeedbackAccepted:
         await gateway.record_feedback(
             user_id,
             session_id=data.session_id,
@@ -34,13 +34,13 @@ class FeedbackController(Controller):
     @get("/", summary="The caller's feedback, newest first")
     async def list_feedback(
         self,
-        gateway: GatewayService,
-        user_id: str,
-        session_id: Annotated[str | None, Parameter(query="sessionId")] = None,
-        task_id: Annotated[str | None, Parameter(query="taskId")] = None,
-        rating: Annotated[Literal["up", "down"] | None, Parameter(query="rating")] = None,
-        start_time: Annotated[int | None, Parameter(query="startTime", description="Epoch ms, inclusive.")] = None,
-        end_time: Annotated[int | None, Parameter(query="endTime", description="Epoch ms, inclusive.")] = None,
+        gateway: Gateway,
+        user_id: UserId,
+        session_id: Annotated[str | None, QueryParameter(name="sessionId")] = None,
+        task_id: Annotated[str | None, QueryParameter(name="taskId")] = None,
+        rating: Annotated[Literal["up", "down"] | None, QueryParameter(name="rating")] = None,
+        start_time: Annotated[int | None, QueryParameter(name="startTime", description="Epoch ms, inclusive.")] = None,
+        end_time: Annotated[int | None, QueryParameter(name="endTime", description="Epoch ms, inclusive.")] = None,
         page_number: PageNumber = 1,
         page_size: PageSize = 20,
         cursor: Cursor = None,

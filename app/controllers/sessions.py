@@ -5,19 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
+from app.dependencies import Gateway, UserId
 from app.schemas import SessionCreate, SessionEnvelope, SessionList, SessionRename, SessionResponse
-from domain.gateway.service import GatewayService
 from domain.paging import PageRequest, decode_cursor
 
-PageNumber = Annotated[int, Parameter(query="pageNumber", ge=1, le=1_000_000, description="1-based page number.")]
-PageSize = Annotated[int, Parameter(query="pageSize", ge=1, le=100, description="Rows per page (1-100).")]
+PageNumber = Annotated[int, QueryParameter(name="pageNumber", ge=1, le=1_000_000, description="1-based page number.")]
+PageSize = Annotated[int, QueryParameter(name="pageSize", ge=1, le=100, description="Rows per page (1-100).")]
 Cursor = Annotated[
     str | None,
-    Parameter(query="cursor", description="`nextCursor` of the previous page: keyset paging, stable under inserts."),
+    QueryParameter(
+        name="cursor", description="`nextCursor` of the previous page: keyset paging, stable under inserts."
+    ),
 ]
-SessionId = Annotated[str, Parameter(description="The session id.")]
+SessionId = Annotated[str, PathParameter(description="The session id.")]
 
 
 def page_request(page_number: int, page_size: int, cursor: str | None) -> PageRequest:
@@ -29,7 +31,7 @@ class SessionController(Controller):
     tags = ["Sessions"]
 
     @post("/", summary="Create a session", status_code=201)
-    async def create(self, data: SessionCreate, gateway: GatewayService, user_id: str) -> SessionEnvelope:
+    async def create(self, data: JSONBody[SessionCreate], gateway: Gateway, user_id: UserId) -> SessionEnvelope:
         session = await gateway.create_session(
             user_id, session_id=data.id, name=data.name, agent_id=data.agent_id, project_id=data.project_id
         )
@@ -38,16 +40,16 @@ class SessionController(Controller):
     @get("/", summary="List the caller's sessions, newest activity first")
     async def list_sessions(
         self,
-        gateway: GatewayService,
-        user_id: str,
+        gateway: Gateway,
+        user_id: UserId,
         page_number: PageNumber = 1,
         page_size: PageSize = 20,
         cursor: Cursor = None,
-        agent_id: Annotated[str | None, Parameter(query="agentId")] = None,
-        agent_id_legacy: Annotated[str | None, Parameter(query="agent_id", description="Alias of agentId.")] = None,
-        project_id: Annotated[str | None, Parameter(query="projectId")] = None,
+        agent_id: Annotated[str | None, QueryParameter(name="agentId")] = None,
+        agent_id_legacy: Annotated[str | None, QueryParameter(name="agent_id", description="Alias of agentId.")] = None,
+        project_id: Annotated[str | None, QueryParameter(name="projectId")] = None,
         project_id_legacy: Annotated[
-            str | None, Parameter(query="project_id", description="Alias of projectId.")
+            str | None, QueryParameter(name="project_id", description="Alias of projectId.")
         ] = None,
     ) -> SessionList:
         page = await gateway.list_sessions(
@@ -61,9 +63,9 @@ class SessionController(Controller):
     @get("/search", summary="Search the caller's sessions by name and by message text")
     async def search(
         self,
-        gateway: GatewayService,
-        user_id: str,
-        text: Annotated[str, Parameter(query="query", min_length=1, max_length=255, description="Text to find.")],
+        gateway: Gateway,
+        user_id: UserId,
+        text: Annotated[str, QueryParameter(name="query", min_length=1, max_length=255, description="Text to find.")],
         page_number: PageNumber = 1,
         page_size: PageSize = 20,
         cursor: Cursor = None,
@@ -73,15 +75,15 @@ class SessionController(Controller):
         )
 
     @get("/{session_id:str}", summary="Read a session")
-    async def read(self, session_id: SessionId, gateway: GatewayService, user_id: str) -> SessionEnvelope:
+    async def read(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> SessionEnvelope:
         return SessionEnvelope(SessionResponse.of(await gateway.get_session(user_id, session_id)))
 
     @patch("/{session_id:str}", summary="Rename a session")
     async def rename(
-        self, session_id: SessionId, data: SessionRename, gateway: GatewayService, user_id: str
+        self, session_id: SessionId, data: JSONBody[SessionRename], gateway: Gateway, user_id: UserId
     ) -> SessionResponse:
         return SessionResponse.of(await gateway.rename_session(user_id, session_id, data.name))
 
     @delete("/{session_id:str}", summary="Delete a session with its chat tasks and feedback", status_code=204)
-    async def remove(self, session_id: SessionId, gateway: GatewayService, user_id: str) -> None:
+    async def remove(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> None:
         await gateway.delete_session(user_id, session_id)

@@ -88,8 +88,14 @@ async def test_sessions_list_newest_activity_first_for_their_user_only(gateway_s
 async def test_keyset_and_offset_pages_cover_every_session_once(gateway_store: GatewayStore) -> None:
     # Equal timestamps force the id tie-breaker to do its job.
     await add(gateway_store, *[session(f"s{i:02}", updated=1000 + i // 3) for i in range(10)])
-    expected = [s.id for s in sorted((session(f"s{i:02}", updated=1000 + i // 3) for i in range(10)),
-                                     key=lambda s: (s.updated_time, s.id), reverse=True)]
+    expected = [
+        s.id
+        for s in sorted(
+            (session(f"s{i:02}", updated=1000 + i // 3) for i in range(10)),
+            key=lambda s: (s.updated_time, s.id),
+            reverse=True,
+        )
+    ]
     async with gateway_store.unit_of_work() as uow:
         seen: list[str] = []
         after: SortKey | None = None
@@ -137,8 +143,13 @@ async def test_search_finds_names_and_message_text_case_insensitively(gateway_st
 
 
 async def test_search_treats_like_wildcards_as_plain_text(gateway_store: GatewayStore) -> None:
-    await add(gateway_store, session("pct", name="100% done"), session("plain", name="1000 done"),
-              session("under", name="a_b"), session("ab", name="axb"))
+    await add(
+        gateway_store,
+        session("pct", name="100% done"),
+        session("plain", name="1000 done"),
+        session("under", name="a_b"),
+        session("ab", name="axb"),
+    )
     async with gateway_store.unit_of_work() as uow:
         assert [s.id for s in await uow.sessions.list(SessionFilter("alice", text="0%"), limit=10)] == ["pct"]
         assert [s.id for s in await uow.sessions.list(SessionFilter("alice", text="a_b"), limit=10)] == ["under"]
@@ -170,8 +181,11 @@ async def test_task_update_replaces_its_content(gateway_store: GatewayStore) -> 
 
 async def test_deleting_a_session_and_its_rows(gateway_store: GatewayStore) -> None:
     await add(gateway_store, session("s1"), session("s2"), task("t1", "s1"), task("t2", "s2"))
-    await add(gateway_store, Feedback("f1", "s1", "t1", "alice", FeedbackType.UP, None, 1),
-              Feedback("f2", "s2", "t2", "alice", FeedbackType.DOWN, "meh", 2))
+    await add(
+        gateway_store,
+        Feedback("f1", "s1", "t1", "alice", FeedbackType.UP, None, 1),
+        Feedback("f2", "s2", "t2", "alice", FeedbackType.DOWN, "meh", 2),
+    )
     async with gateway_store.unit_of_work() as uow:
         await uow.feedback.delete_for_session("s1")
         await uow.tasks.delete_for_session("s1")

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from app.factory import create_app
+from app.stores import migrate_all
+from infrastructure.config.model import Config, ServerConfig, SessionServiceConfig, StoreType
+
+
+def app_config(store: str, tmp_path: Path, max_body_size: int = 10 * 1024 * 1024) -> Config:
+    if store == "memory":
+        service = SessionServiceConfig(StoreType.MEMORY)
+    else:
+        service = SessionServiceConfig(StoreType.SQL, f"sqlite:///{tmp_path / 'gateway.db'}")
+    return Config(session_service=service, server=ServerConfig(max_body_size=max_body_size))
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    config = app_config(request.param, tmp_path)
+    migrate_all(config)
+    with TestClient(create_app(config)) as test_client:
+        yield test_client

@@ -1,0 +1,99 @@
+"""Bad input answers a problem+json 4xx that names the field; never a 500, never a half-write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from app.factory import create_app
+from app.stores import migrate_all
+from tests.api.conftest import app_config
+
+Client = TestClient  # type: ignore[type-arg]
+BUBBLES = json.dumps([{"type": "agent", "text": "ok"}])
+TASKS = "/api/v1/sessions/s1/chat-tasks"
+
+
+def problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/api/v1/sessions", {"name": ""}, "name"),
+        ("POST", "/api/v1/sessions", {"name": "x" * 256}, "name"),
+        ("POST", "/api/v1/sessions", {"name": 42}, "name"),
+        ("POST", "/api/v1/sessions", {"id": "a/b"}, "id"),
+        ("POST", TASKS, {"messageBubbles": BUBBLES}, "taskId"),
+        ("POST", TASKS, {"taskId": "t1", "messageBubbles": "[]"}, "messageBubbles"),
+        ("POST", TASKS, {"taskId": "t1", "messageBubbles": '{"a": 1}'}, "messageBubbles"),
+        ("POST", TASKS, {"taskId": "t1", "messageBubbles": "nope"}, "messageBubbles"),
+        ("POST", TASKS, {"taskId": "t1", "messageBubbles": 7}, "messageBubbles"),
+        ("POST", TASKS, {"taskId": "t1", "messageBubbles": BUBBLES, "taskMetadata": "[1]"}, "taskMetadata"),
+        ("POST", TASKS, {"taskId": "../t1", "messageBubbles": BUBBLES}, "taskId"),
+        ("POST", "/api/v1/feedback", {"taskId": "t", "sessionId": "s", "feedbackType": "meh"}, "feedbackType"),
+        ("GET", "/api/v1/sessions?pageSize=0", None, "pageSize"),
+        ("GET", "/api/v1/sessions?pageSize=101", None, "pageSize"),
+        ("GET", "/api/v1/sessions?pageNumber=0", None, "pageNumber"),
+        ("GET", "/api/v1/sessions?pageNumber=abc", None, "pageNumber"),
+        ("GET", "/api/v1/sessions?cursor=garbage", None, "cursor"),
+        ("GET", f"{TASKS}?limit=0", None, "limit"),
+        ("GET", "/api/v1/sessions/search?query=", None, "query"),
+    ],
+)
+def test_bad_values_name_their_field(client: Client, method: str, path: str, body: Any, field: str) -> None:
+    response = client.request(method, path, json=body) if body is not None else client.request(method, path)
+    details = problem(response, 400)
+    assert field in details["detail"]
+    assert client.get("/api/v1/sessions").json()["data"] == []
+
+
+@pytest.mark.parametrize("raw", [b'{"name": "x"', b"not json", b"\xff\xfe", b'{"name": "a\x00b"'])
+def test_malformed_json_is_a_400(client: Client, raw: bytes) -> None:
+    response = client.post("/api/v1/sessions", content=raw, headers={"content-type": "application/json"})
+    problem(response, 400)
+    assert client.get("/api/v1/sessions").json()["data"] == []
+
+
+def test_a_bad_user_header_is_a_400(client: Client) -> None:
+    assert "X-User-Id" in problem(client.get("/api/v1/sessions", headers={"X-User-Id": "a/b"}), 400)["detail"]
+
+
+def test_unknown_ids_are_404(client: Client) -> None:
+    problem(client.get("/api/v1/sessions/nope"), 404)
+    problem(client.get("/api/v1/sessions/nope/chat-tasks"), 404)
+    problem(client.delete("/api/v1/sessions/nope"), 404)
+    problem(client.get("/api/v1/no-such-route"), 404)
+
+
+def test_a_taken_session_id_is_a_409(client: Client) -> None:
+    client.post("/api/v1/sessions", json={"id": "s1"})
+    problem(client.post("/api/v1/sessions", json={"id": "s1"}), 409)
+
+
+def test_a_body_over_the_limit_is_a_413(tmp_path: Path) -> None:
+    config = app_config("sqlite", tmp_path, max_body_size=64 * 1024)
+    migrate_all(config)
+    with TestClient(create_app(config)) as client:
+        big = json.dumps([{"type": "agent", "text": "x" * 100_000}])
+        response = client.post(TASKS, json={"taskId": "t1", "messageBubbles": big})
+        problem(response, 413)
+        assert client.get("/api/v1/sessions").json()["data"] == []
+        small = client.post(TASKS, json={"taskId": "t1", "messageBubbles": BUBBLES})
+        assert small.status_code == 201
+
+
+def test_the_default_body_limit_is_10_mib(client: Client) -> None:
+    text = "x" * (10 * 1024 * 1024)
+    problem(client.post(TASKS, json={"taskId": "t1", "messageBubbles": json.dumps([text])}), 413)
+    near = "y" * (9 * 1024 * 1024)
+    assert client.post(TASKS, json={"taskId": "t1", "messageBubbles": json.dumps([near])}).status_code == 201
