@@ -185,3 +185,20 @@ class StoreHealth(CamelStruct):
 class Readiness(CamelStruct):
     status: Literal["ready", "unavailable"]
     stores: dict[str, StoreHealth]
+
+
+class InvalidParam(msgspec.Struct):
+    name: str
+    reason: str
+    # Where the parameter was: body, query, path or header.
+    in_: str | None = msgspec.field(default=None, name="in")
+
+
+class ProblemDetails(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details, the body of every error (`application/problem+json`)."""
+
+    status: int
+    title: str
+    detail: str
+    type: str = "about:blank"
+    invalid_params: list[InvalidParam] | None = msgspec.field(default=None, name="invalid-params")

@@ -9,6 +9,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from app.controllers.sessions import Cursor, SessionId
 from app.dependencies import Gateway, UserId
+from app.openapi import errors
 from app.schemas import MessageResponse, TaskList, TaskResponse, TaskSave
 from domain.gateway.service import TaskInput
 from domain.paging import PageRequest, decode_cursor
@@ -23,6 +24,7 @@ class ChatTaskController(Controller):
         summary="Save a chat task (create or update, keyed by taskId)",
         description="201 when created, 200 when updated. A session id not stored yet is created for the caller.",
         status_code=201,
+        responses=errors(400, 404, 409, 413),
     )
     async def save(
         self, session_id: SessionId, data: JSONBody[TaskSave], gateway: Gateway, user_id: UserId
@@ -34,7 +36,7 @@ class ChatTaskController(Controller):
         )
         return Response(TaskResponse.of(saved.task), status_code=201 if saved.created else 200)
 
-    @get("/chat-tasks", summary="The chat history, oldest first")
+    @get("/chat-tasks", summary="The chat history, oldest first", responses=errors(400, 404))
     async def history(
         self,
         session_id: SessionId,
@@ -51,6 +53,6 @@ class ChatTaskController(Controller):
         tasks = await gateway.list_tasks(user_id, session_id, page)
         return TaskList([TaskResponse.of(t) for t in tasks.items], tasks.next_cursor)
 
-    @get("/messages", summary="The history as a flat message list (legacy view)")
+    @get("/messages", summary="The history as a flat message list (legacy view)", responses=errors(400, 404))
     async def messages(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> list[MessageResponse]:
         return [MessageResponse.of(m) for m in await gateway.list_messages(user_id, session_id)]

@@ -9,6 +9,7 @@ from litestar.params import JSONBody, Parameter, QueryParameter
 
 from app.controllers.sessions import Cursor, PageNumber, PageSize, page_request
 from app.dependencies import Gateway, UserId
+from app.openapi import errors
 from app.schemas import FeedbackAccepted, FeedbackCreate, FeedbackList
 from domain.gateway.model import FeedbackType
 from domain.ports import FeedbackFilter
@@ -20,7 +21,12 @@ class FeedbackController(Controller):
     path = "/api/v1/feedback"
     tags = ["Feedback"]
 
-    @post("/", summary="Record feedback on a task (also merged into its taskMetadata.feedback)", status_code=202)
+    @post(
+        "/",
+        summary="Record feedback on a task (also merged into its taskMetadata.feedback)",
+        status_code=202,
+        responses=errors(400, 404, 413),
+    )
     async def record(self, data: JSONBody[FeedbackCreate], gateway: Gateway, user_id: UserId) -> FeedbackAccepted:
         await gateway.record_feedback(
             user_id,
@@ -31,7 +37,7 @@ class FeedbackController(Controller):
         )
         return FeedbackAccepted()
 
-    @get("/", summary="The caller's feedback, newest first")
+    @get("/", summary="The caller's feedback, newest first", responses=errors(400))
     async def list_feedback(
         self,
         gateway: Gateway,

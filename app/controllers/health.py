@@ -15,7 +15,12 @@ async def health() -> Health:
     return Health("ok")
 
 
-@get("/health/ready", tags=["Operations"], summary="Ready: every store answers", cache=False)
+@get(
+    "/health/ready",
+    tags=["Operations"],
+    summary="Ready: every store answers (503 with the same body when one does not)",
+    cache=False,
+)
 async def ready(state: State) -> Response[Readiness]:
     stores: Stores = state.stores
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import HttpMethod, route
 
+from app.openapi import errors
 from app.problems import problem
 
 _RESOURCES = ("agents", "connectors", "deployments")
@@ -16,6 +17,7 @@ _RESOURCES = ("agents", "connectors", "deployments")
     summary="Platform registry (agents, connectors, deployments)",
     description="Answers 501 while `platform_service.database_url` (PLATFORM_DATABASE_URL) is unset.",
     status_code=501,
+    responses=errors(400, 501, store=False),
 )
 async def platform_unconfigured() -> None:
     raise problem(

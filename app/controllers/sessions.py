@@ -8,6 +8,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from app.dependencies import Gateway, UserId
+from app.openapi import errors
 from app.schemas import SessionCreate, SessionEnvelope, SessionList, SessionRename, SessionResponse
 from domain.paging import PageRequest, decode_cursor
 
@@ -30,14 +31,14 @@ class SessionController(Controller):
     path = "/api/v1/sessions"
     tags = ["Sessions"]
 
-    @post("/", summary="Create a session", status_code=201)
+    @post("/", summary="Create a session", status_code=201, responses=errors(400, 409, 413))
     async def create(self, data: JSONBody[SessionCreate], gateway: Gateway, user_id: UserId) -> SessionEnvelope:
         session = await gateway.create_session(
             user_id, session_id=data.id, name=data.name, agent_id=data.agent_id, project_id=data.project_id
         )
         return SessionEnvelope(SessionResponse.of(session))
 
-    @get("/", summary="List the caller's sessions, newest activity first")
+    @get("/", summary="List the caller's sessions, newest activity first", responses=errors(400))
     async def list_sessions(
         self,
         gateway: Gateway,
@@ -60,7 +61,7 @@ class SessionController(Controller):
         )
         return SessionList.of(page)
 
-    @get("/search", summary="Search the caller's sessions by name and by message text")
+    @get("/search", summary="Search the caller's sessions by name and by message text", responses=errors(400))
     async def search(
         self,
         gateway: Gateway,
@@ -74,16 +75,21 @@ class SessionController(Controller):
             await gateway.search_sessions(user_id, text, page_request(page_number, page_size, cursor))
         )
 
-    @get("/{session_id:str}", summary="Read a session")
+    @get("/{session_id:str}", summary="Read a session", responses=errors(400, 404))
     async def read(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> SessionEnvelope:
         return SessionEnvelope(SessionResponse.of(await gateway.get_session(user_id, session_id)))
 
-    @patch("/{session_id:str}", summary="Rename a session")
+    @patch("/{session_id:str}", summary="Rename a session", responses=errors(400, 404, 413))
     async def rename(
         self, session_id: SessionId, data: JSONBody[SessionRename], gateway: Gateway, user_id: UserId
     ) -> SessionResponse:
         return SessionResponse.of(await gateway.rename_session(user_id, session_id, data.name))
 
-    @delete("/{session_id:str}", summary="Delete a session with its chat tasks and feedback", status_code=204)
+    @delete(
+        "/{session_id:str}",
+        summary="Delete a session with its chat tasks and feedback",
+        status_code=204,
+        responses=errors(400, 404),
+    )
     async def remove(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> None:
         await gateway.delete_session(user_id, session_id)

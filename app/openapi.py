@@ -1,0 +1,29 @@
+"""OpenAPI helpers: document each route's errors as problem details."""
+
+from __future__ import annotations
+
+from litestar.openapi import ResponseSpec
+
+from app.schemas import ProblemDetails
+
+_MEANINGS = {
+    400: "Malformed or invalid input; `invalid-params` names the field.",
+    404: "No such resource for this caller (another user's is a 404 too).",
+    409: "Conflicts with what is stored (a taken id).",
+    413: "The request body is over the configured limit (server.max_body_size).",
+    501: "The store behind this route is not configured.",
+    503: "A database is unreachable; retry after `Retry-After` seconds.",
+}
+
+
+def errors(*statuses: int, store: bool = True) -> dict[int, ResponseSpec]:
+    """Problem-details responses for these statuses, plus the 503 any store-backed route can answer."""
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            description=_MEANINGS[status],
+            media_type="application/problem+json",
+            generate_examples=False,
+        )
+        for status in sorted({*statuses, *([503] if store else [])})
+    }

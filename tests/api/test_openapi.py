@@ -1,0 +1,60 @@
+"""The OpenAPI document is what REST clients read: every route, its types and its errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import TestClient
+
+Client = TestClient  # type: ignore[type-arg]
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(method, path, op) for path, ops in spec["paths"].items() for method, op in ops.items()]
+
+
+def test_every_api_route_documents_its_response_and_problem_errors(client: Client) -> None:
+    spec = client.get("/schema/openapi.json").json()
+    assert spec["info"]["title"] == "Session Store"
+    paths = set(spec["paths"])
+    assert {
+        "/api/v1/sessions",
+        "/api/v1/sessions/search",
+        "/api/v1/sessions/{session_id}",
+        "/api/v1/sessions/{session_id}/chat-tasks",
+        "/api/v1/sessions/{session_id}/messages",
+        "/api/v1/feedback",
+        "/api/v1/platform/agents",
+        "/health",
+        "/health/ready",
+    } <= paths
+    for method, path, op in operations(spec):
+        if not path.startswith("/api/"):
+            continue
+        assert op.get("summary"), (method, path)
+        errors = {code: r for code, r in op["responses"].items() if code.startswith(("4", "5"))}
+        assert errors, (method, path)
+        for response in errors.values():
+            assert "application/problem+json" in response["content"], (method, path)
+        if method in ("post", "patch") and not path.startswith("/api/v1/platform"):
+            assert "requestBody" in op, (method, path)
+
+
+def test_the_task_schema_uses_the_gateways_camel_case_names(client: Client) -> None:
+    schemas = client.get("/schema/openapi.json").json()["components"]["schemas"]
+    task = next(v for k, v in schemas.items() if k.endswith("TaskResponse"))
+    assert set(task["properties"]) == {
+        "taskId",
+        "sessionId",
+        "userMessage",
+        "messageBubbles",
+        "taskMetadata",
+        "createdTime",
+        "updatedTime",
+    }
+
+
+def test_the_docs_uis_are_served(client: Client) -> None:
+    for path in ("/schema/swagger", "/schema/scalar"):
+        response = client.get(path)
+        assert response.status_code == 200 and "<html" in response.text.lower()
