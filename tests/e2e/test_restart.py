@@ -29,6 +29,13 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(params=["postgres", "mysql"])
+def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh database on each shared-server backend."""
+    with fresh_database(request.param) as url:
+        yield url
+
+
 def converse(server: Server, session_id: str, turns: range) -> list[str]:
     with server.client() as client:
         for i in turns:
@@ -60,15 +67,15 @@ def test_history_survives_sigkill_and_restart(tmp_path: Path, backend: str, requ
         server.stop()
 
 
-def test_two_instances_starting_together_both_migrate_safely(tmp_path: Path, postgres_url: str) -> None:
-    config = write_config(tmp_path, postgres_url)
+def test_two_instances_starting_together_both_migrate_safely(tmp_path: Path, server_url: str) -> None:
+    config = write_config(tmp_path, server_url)
     servers = [Server(config, tmp_path), Server(config, tmp_path)]
     try:
         for server in servers:
             server.start()
         for server in servers:
             server.wait_ready()
-        engine = create_engine(sync_url(postgres_url))
+        engine = create_engine(sync_url(server_url))
         with engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) >= {"sessions", "chat_tasks", "feedback"}
             versions = connection.execute(text("SELECT version_num FROM gateway_alembic_version")).all()
@@ -125,3 +132,23 @@ def test_a_config_mistake_is_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "session_service.type" in result.stderr
+
+
+def test_database_passwords_never_reach_the_logs(tmp_path: Path, postgres_url: str) -> None:
+    # The test server trusts local connections, so any password works: all that matters is where it shows.
+    secret = "hunter2-do-not-log"
+    url = postgres_url.replace("postgres@", f"postgres:{secret}@", 1)
+    assert secret in url
+    server = Server(write_config(tmp_path, url), tmp_path).start().wait_ready()
+    try:
+        converse(server, "s1", range(2))
+        with server.client() as client:
+            client.get("/api/v1/sessions/nope")
+            client.post("/api/v1/sessions/s1/chat-tasks", content=b"{broken")
+            ready = client.get("/health/ready").text
+            schema = client.get("/schema/openapi.json").text
+    finally:
+        server.stop()
+    log = server.output()
+    assert "postgres:***@" in log and '"request_id"' in log
+    assert secret not in log + ready + schema

@@ -1,0 +1,90 @@
+"""Shared benchmark plumbing: a throwaway database, a real server process, latency statistics."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from infrastructure.sql.engine import sync_url
+from tests.e2e.server import free_port
+
+POSTGRES_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+)
+
+
+@contextmanager
+def throwaway_postgres(server_url: str = POSTGRES_URL) -> Iterator[str]:
+    name = f"ss_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(sync_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@contextmanager
+def running_server(database_url: str) -> Iterator[str]:
+    """`session-store serve` as the README tells users to run it; yields its base URL."""
+    with tempfile.TemporaryDirectory() as work:
+        config = Path(work) / "bench.yaml"
+        config.write_text(
+            f'session_service:\n  type: sql\n  database_url: "{database_url}"\nlogging:\n  level: WARNING\n'
+        )
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--config", str(config), "--port", str(port)],
+            cwd=work,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {process.stderr.read() if process.stderr else ''}")
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+@dataclass
+class Latencies:
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    errors: int = 0
+
+    def add(self, route: str, seconds: float) -> None:
+        self.samples.setdefault(route, []).append(seconds)
+
+    def row(self, route: str, elapsed: float) -> tuple[str, int, float, float, float]:
+        values = sorted(self.samples.get(route, []))
+        if not values:
+            return route, 0, 0.0, 0.0, 0.0
+        p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+        return route, len(values), len(values) / elapsed, statistics.median(values) * 1000, p99 * 1000
