@@ -14,8 +14,7 @@ import platform
 import time
 import uuid
 
-import httpx
-
+from benchmarks.http_client import HttpConnection
 from benchmarks.support import Latencies, running_server, throwaway_postgres
 
 TURNS_PER_SESSION = 20
@@ -29,7 +28,7 @@ BUBBLES = json.dumps(
 
 async def chat_client(base: str, stop_at: float, stats: Latencies) -> None:
     user = f"bench-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient(base_url=base, headers={"X-User-Id": user}, timeout=30) as client:
+    async with HttpConnection(base, {"X-User-Id": user}) as client:
         turn = 0
         while time.perf_counter() < stop_at:
             session = f"{user}-s{turn // TURNS_PER_SESSION}"
@@ -49,20 +48,20 @@ async def chat_client(base: str, stop_at: float, stats: Latencies) -> None:
             ]
             for route, method, path, body in calls:
                 started = time.perf_counter()
-                response = await client.request(method, path, json=body)
+                status, _ = await client.request(method, path, body)
                 stats.add(route, time.perf_counter() - started)
-                if response.status_code >= 400:
+                if status >= 400:
                     stats.errors += 1
             turn += 1
 
 
 async def health_client(base: str, stop_at: float, stats: Latencies) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with HttpConnection(base) as client:
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
-            response = await client.get("/health")
+            status, _ = await client.request("GET", "/health")
             stats.add("/health (floor)", time.perf_counter() - started)
-            if response.status_code != 200:
+            if status != 200:
                 stats.errors += 1
 
 

@@ -104,7 +104,9 @@ class GatewayStore(Protocol):
 
     persistent: bool
 
-    def unit_of_work(self) -> GatewayUnitOfWork: ...
+    def unit_of_work(self, *, read_only: bool = False) -> GatewayUnitOfWork:
+        """`read_only` promises no writes, which lets a store skip the transaction around them."""
+        ...
 
     async def ping(self) -> None:
         """Raise StoreUnavailable when the store cannot answer."""

@@ -77,7 +77,7 @@ class GatewayService:
         return session
 
     async def get_session(self, user_id: str, session_id: str) -> Session:
-        async with self._store.unit_of_work() as uow:
+        async with self._store.unit_of_work(read_only=True) as uow:
             return await _owned_session(uow, user_id, session_id)
 
     async def list_sessions(
@@ -98,7 +98,7 @@ class GatewayService:
         return await self._session_page(SessionFilter(user_id, text=query.strip()), page)
 
     async def _session_page(self, where: SessionFilter, page: PageRequest) -> Page[Session]:
-        async with self._store.unit_of_work() as uow:
+        async with self._store.unit_of_work(read_only=True) as uow:
             rows = await uow.sessions.list(where, limit=page.size + 1, offset=page.offset, after=page.after)
             total = await uow.sessions.count(where) if page.after is None else None
         return page_of(rows, page, total, lambda s: s.sort_key)
@@ -172,7 +172,7 @@ class GatewayService:
 
     async def list_tasks(self, user_id: str, session_id: str, page: PageRequest | None = None) -> Page[ChatTask]:
         """The chat history, oldest first: whole when `page` is None (as the incumbent), else one page."""
-        async with self._store.unit_of_work() as uow:
+        async with self._store.unit_of_work(read_only=True) as uow:
             await _owned_session(uow, user_id, session_id)
             if page is None:
                 rows = await uow.tasks.list_for_session(session_id)
@@ -205,7 +205,7 @@ class GatewayService:
         return feedback
 
     async def list_feedback(self, where: FeedbackFilter, page: PageRequest) -> Page[Feedback]:
-        async with self._store.unit_of_work() as uow:
+        async with self._store.unit_of_work(read_only=True) as uow:
             rows = await uow.feedback.list(where, limit=page.size + 1, offset=page.offset, after=page.after)
             total = await uow.feedback.count(where) if page.after is None else None
         return page_of(rows, page, total, lambda f: f.sort_key)

@@ -215,7 +215,7 @@ class MemoryGatewayStore:
         self._tables = _Tables()
         self._lock = asyncio.Lock()
 
-    def unit_of_work(self) -> MemoryGatewayUnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False) -> MemoryGatewayUnitOfWork:
         return MemoryGatewayUnitOfWork(self._tables, self._lock)
 
     async def ping(self) -> None:

@@ -3,12 +3,12 @@ connection (sync driver) and holds the cross-process lock."""
 
 from alembic import context
 
-from infrastructure.sql.gateway.models import GatewayBase
+from infrastructure.sql.gateway.tables import metadata
 
 config = context.config
 context.configure(
     connection=config.attributes["connection"],
-    target_metadata=GatewayBase.metadata,
+    target_metadata=metadata,
     version_table=config.attributes["version_table"],
     render_as_batch=True,
     compare_type=True,

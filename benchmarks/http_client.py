@@ -1,0 +1,45 @@
+"""A minimal keep-alive HTTP/1.1 client for load generation.
+
+The machine has two cores and no load tool; httpx spends more CPU per request than the server
+under test, so the benchmark would measure the client. This client does the least a client can:
+write the request bytes, read the head, read Content-Length bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class HttpConnection:
+    def __init__(self, base: str, headers: dict[str, str] | None = None) -> None:
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        self._head = f"Host: {self.host}:{self.port}\r\n{extra}"
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def __aenter__(self) -> HttpConnection:
+        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        assert self._reader is not None and self._writer is not None
+        payload = b"" if body is None else json.dumps(body).encode()
+        content = f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n" if body is not None else ""
+        self._writer.write(f"{method} {path} HTTP/1.1\r\n{self._head}{content}\r\n".encode() + payload)
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+                break
+        return status, await self._reader.readexactly(length) if length else b""
