@@ -6,18 +6,20 @@ run before the server starts, through the sync driver of the same database.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 _ASYNC_DRIVERS = {"postgresql": "psycopg", "mysql": "aiomysql", "mariadb": "aiomysql", "sqlite": "aiosqlite"}
 _SYNC_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql", "sqlite": "pysqlite"}
 SQLITE_BUSY_TIMEOUT_MS = 5000
+PING_AFTER_IDLE_S = 2.0
 
 
 class BadDatabaseURL(ValueError):
@@ -74,8 +76,9 @@ def _engine_options(url: URL) -> dict[str, Any]:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-    # As the incumbent learnt (its PR #1533): pre-ping and recycle, or stale connections give 503s.
-    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True, "pool_recycle": 1800}
+    # As the incumbent learnt (its PR #1533): ping and recycle, or stale connections give 503s. The ping
+    # runs only on connections idle for a while (see _ping_if_idle), not on every checkout.
+    return {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -86,11 +89,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _ping_if_idle(engine: Engine) -> None:
+    """Pre-ping, but only connections that sat idle: a busy pool's connections are known alive.
+
+    A checkout always pinging (SQLAlchemy's pool_pre_ping) costs a round trip per request; stale
+    connections come from idling (load balancers, TLS terminators, server timeouts), so only those
+    are checked. A dead one is replaced before the request sees it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("connection went stale while idle") from exc
+        if not alive:
+            raise DisconnectionError("connection went stale while idle")
+
+
 def create_engine(url: str, **overrides: Any) -> AsyncEngine:
     target = async_url(url)
     engine = create_async_engine(target, **{**_engine_options(target), **overrides})
     if target.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        _ping_if_idle(engine.sync_engine)
     return engine
 
 
@@ -98,7 +128,7 @@ def create_migration_engine(url: str) -> Engine:
     target = sync_url(url)
     options = _engine_options(target)
     options.pop("pool_size", None), options.pop("max_overflow", None)
-    engine = create_sync_engine(target, **options)
+    engine = create_sync_engine(target, pool_pre_ping=True, **options)
     if target.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -1,0 +1,56 @@
+"""The engine factory: URLs as users write them, and connections that survive the database's restarts."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from infrastructure.sql import engine as engine_module
+from infrastructure.sql.engine import async_url, create_engine, redact, sync_url
+
+
+@pytest.mark.parametrize(
+    ("url", "runtime", "migrations"),
+    [
+        ("sqlite:///data/x.db", "sqlite+aiosqlite:///data/x.db", "sqlite+pysqlite:///data/x.db"),
+        ("postgresql://u:p@h:5432/db", "postgresql+psycopg://u:***@h:5432/db", "postgresql+psycopg://u:***@h:5432/db"),
+        (
+            "mysql+pymysql://u:p@h:3306/db",
+            "mysql+aiomysql://u:***@h:3306/db?charset=utf8mb4",
+            "mysql+pymysql://u:***@h:3306/db?charset=utf8mb4",
+        ),
+    ],
+)
+def test_the_seeds_urls_map_to_async_and_sync_drivers(url: str, runtime: str, migrations: str) -> None:
+    assert redact(async_url(url)) == runtime
+    assert redact(sync_url(url)) == migrations
+
+
+def test_redact_hides_the_password() -> None:
+    assert redact("postgresql://user:s3cret@host/db") == "postgresql://user:***@host/db"
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"])
+async def test_a_connection_killed_while_idle_is_replaced_unseen(
+    request: pytest.FixtureRequest, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_S", 0.05)
+    url = request.getfixturevalue(f"{backend}_database")
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as connection:
+            pid_query = "SELECT pg_backend_pid()" if backend == "postgres" else "SELECT CONNECTION_ID()"
+            victim = (await connection.execute(text(pid_query))).scalar()
+        killer = create_engine(url, pool_size=1, max_overflow=0)
+        async with killer.connect() as connection:
+            kill = "SELECT pg_terminate_backend(:pid)" if backend == "postgres" else "KILL :pid"
+            await connection.execute(text(kill), {"pid": victim})
+        await killer.dispose()
+        await asyncio.sleep(0.2)
+        async with engine.connect() as connection:  # the pool's only connection is dead: replaced on checkout
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+            assert (await connection.execute(text(pid_query))).scalar() != victim
+    finally:
+        await engine.dispose()
