@@ -27,6 +27,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m benchmarks.chat_loop
+	$(BIN)/python -m benchmarks.point_read
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
