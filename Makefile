@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean scalar-ui
 
 install: $(STAMP)
 
@@ -13,7 +13,19 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(MAKE) --no-print-directory scalar-ui
 	touch $(STAMP)
+
+# Scalar's API-docs bundle, served by the app instead of a CDN. Needs npm; without it Scalar uses its CDN.
+SCALAR_VERSION := 1.46.4
+SCALAR_DIR := $(VENV)/share/session-store/scalar
+scalar-ui:
+	@if command -v npm >/dev/null 2>&1; then \
+	  mkdir -p $(SCALAR_DIR) && cd $(SCALAR_DIR) && \
+	  npm pack --silent @scalar/api-reference@$(SCALAR_VERSION) >/dev/null && \
+	  tar xzf scalar-api-reference-$(SCALAR_VERSION).tgz --strip-components=3 package/dist/browser/standalone.js && \
+	  rm -f scalar-api-reference-$(SCALAR_VERSION).tgz; \
+	else echo "npm not found: /schema/scalar will load Scalar from its CDN (Swagger UI at /schema/swagger is local)"; fi
 
 run: install
 	$(BIN)/session-store serve --host $(HOST) --port $(PORT)

@@ -7,7 +7,6 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.controllers.chat_tasks import ChatTaskController
 from app.controllers.feedback import FeedbackController
@@ -15,6 +14,7 @@ from app.controllers.health import health, ready
 from app.controllers.platform import platform_unconfigured
 from app.controllers.sessions import SessionController
 from app.dependencies import provide_gateway, provide_user_id
+from app.docs import docs_ui
 from app.middleware import RequestContextMiddleware
 from app.problems import problem_details, unexpected, validation_failed
 from app.stores import Stores, open_stores
@@ -34,8 +34,10 @@ def create_app(config: Config, *, stores: Stores | None = None, identity: Identi
     async def close_stores() -> None:
         await stores.close()
 
+    docs_plugins, docs_routes = docs_ui()
     app = Litestar(
         route_handlers=[
+            *docs_routes,
             SessionController,
             ChatTaskController,
             FeedbackController,
@@ -57,7 +59,7 @@ def create_app(config: Config, *, stores: Stores | None = None, identity: Identi
             description="Keeps the conversations of an agent platform: the gateway's chat history, "
             "each agent's memory and the platform registry.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+            render_plugins=docs_plugins,
         ),
         on_shutdown=[close_stores],
         logging_config=None,
