@@ -54,3 +54,14 @@ async def test_a_connection_killed_while_idle_is_replaced_unseen(
             assert (await connection.execute(text(pid_query))).scalar() != victim
     finally:
         await engine.dispose()
+
+
+async def test_mysql_driver_stack_takes_bytes_parameters(mysql_database: str) -> None:
+    # aiomysql 0.3.2 with PyMySQL 1.2 fails on any bytes parameter ("'str' object is not callable"):
+    # constraints.txt pins PyMySQL below 1.2 and this test catches a regression.
+    engine = create_engine(mysql_database)
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT :b"), {"b": b"\x00\x01binary"})).scalar() == b"\x00\x01binary"
+    finally:
+        await engine.dispose()
