@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,3 +153,34 @@ def test_database_passwords_never_reach_the_logs(tmp_path: Path, postgres_url: s
     log = server.output()
     assert "postgres:***@" in log and '"request_id"' in log
     assert secret not in log + ready + schema
+
+
+def test_a_request_waiting_on_the_database_does_not_block_the_others(tmp_path: Path, postgres_url: str) -> None:
+    server = Server(write_config(tmp_path, postgres_url), tmp_path).start().wait_ready()
+    engine = create_engine(sync_url(postgres_url))
+    try:
+        converse(server, "s1", range(1))
+        with engine.connect() as locker:
+            locker.execute(text("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE"))  # held until rollback
+            results: dict[str, int] = {}
+
+            def blocked_write() -> None:
+                with server.client() as client:
+                    body = {"taskId": "t-late", "messageBubbles": json.dumps([{"type": "agent", "text": "late"}])}
+                    results["write"] = client.post("/api/v1/sessions/s1/chat-tasks", json=body).status_code
+
+            writer = threading.Thread(target=blocked_write)
+            writer.start()
+            time.sleep(0.3)
+            assert writer.is_alive()  # stuck behind the lock, inside the server
+            with server.client() as client:
+                started = time.perf_counter()
+                for _ in range(20):
+                    assert client.get("/health").status_code == 200
+                assert time.perf_counter() - started < 1.0  # 20 answers while the write waits
+            locker.rollback()
+        writer.join(10)
+        assert results == {"write": 201}
+    finally:
+        engine.dispose()
+        server.stop()
