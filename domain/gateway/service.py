@@ -106,7 +106,7 @@ class GatewayService:
     async def rename_session(self, user_id: str, session_id: str, name: str) -> Session:
         check_name("name", name)
         async with self._store.unit_of_work() as uow:
-            session = await _owned_session(uow, user_id, session_id)
+            session = await _owned_session(uow, user_id, session_id, for_update=True)
             session = replace(session, name=name, updated_time=max(self._clock(), session.updated_time))
             await uow.sessions.update(session)
             await uow.commit()
@@ -115,7 +115,7 @@ class GatewayService:
     async def delete_session(self, user_id: str, session_id: str) -> None:
         """Delete a session with its tasks and feedback, all in one transaction."""
         async with self._store.unit_of_work() as uow:
-            await _owned_session(uow, user_id, session_id)
+            await _owned_session(uow, user_id, session_id, for_update=True)
             await uow.feedback.delete_for_session(session_id)
             await uow.tasks.delete_for_session(session_id)
             await uow.sessions.delete(session_id)
@@ -135,7 +135,7 @@ class GatewayService:
         parse_metadata(data.task_metadata)
         now = self._clock()
         async with self._store.unit_of_work() as uow:
-            session = await uow.sessions.get(session_id)
+            session = await uow.sessions.get(session_id, for_update=True)
             if session is None:
                 session = Session(session_id, user_id, None, None, None, now, now)
                 await uow.sessions.add(session)
@@ -192,7 +192,7 @@ class GatewayService:
         """Store the feedback and merge it into the task's metadata, as the UI reads it from there."""
         now = self._clock()
         async with self._store.unit_of_work() as uow:
-            await _owned_session(uow, user_id, session_id)
+            await _owned_session(uow, user_id, session_id, for_update=True)
             task = await uow.tasks.get(task_id)
             if task is None or task.session_id != session_id or task.user_id != user_id:
                 raise NotFound("task", task_id)
@@ -211,8 +211,8 @@ class GatewayService:
         return page_of(rows, page, total, lambda f: f.sort_key)
 
 
-async def _owned_session(uow: GatewayUnitOfWork, user_id: str, session_id: str) -> Session:
-    session = await uow.sessions.get(session_id)
+async def _owned_session(uow: GatewayUnitOfWork, user_id: str, session_id: str, *, for_update: bool = False) -> Session:
+    session = await uow.sessions.get(session_id, for_update=for_update)
     if session is None or session.user_id != user_id:
         raise NotFound("session", session_id)
     return session

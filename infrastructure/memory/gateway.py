@@ -81,7 +81,7 @@ class MemorySessionRepository:
             raise Conflict(f"a session with id {session.id!r} already exists")
         self._table.put(session.id, session)
 
-    async def get(self, session_id: str) -> Session | None:
+    async def get(self, session_id: str, *, for_update: bool = False) -> Session | None:
         return self._tables.sessions.get(session_id)
 
     async def update(self, session: Session) -> None:

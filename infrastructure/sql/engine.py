@@ -78,7 +78,12 @@ def _engine_options(url: URL) -> dict[str, Any]:
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
     # As the incumbent learnt (its PR #1533): ping and recycle, or stale connections give 503s. The ping
     # runs only on connections idle for a while (see _ping_if_idle), not on every checkout.
-    return {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
+    options: dict[str, Any] = {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
+    if url.get_backend_name() in ("mysql", "mariadb"):
+        # InnoDB's default REPEATABLE READ takes gap locks on a locking read of a missing row, so two
+        # requests creating sessions side by side deadlock; READ COMMITTED (PostgreSQL's default) does not.
+        options["isolation_level"] = "READ COMMITTED"
+    return options
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -114,11 +119,30 @@ def _ping_if_idle(engine: Engine) -> None:
             raise DisconnectionError("connection went stale while idle")
 
 
+def _sqlite_write_transactions(engine: Engine) -> None:
+    """Write transactions on SQLite start with BEGIN IMMEDIATE, taking the write lock up front.
+
+    Python's sqlite3 driver otherwise begins a transaction only at the first write, so the reads
+    before it (a session's version, the owner of a task) would sit outside the transaction, and a
+    read-then-write could race another process. Reads in autocommit stay lock-free.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy, not the driver, decides when to BEGIN
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_engine(url: str, **overrides: Any) -> AsyncEngine:
     target = async_url(url)
     engine = create_async_engine(target, **{**_engine_options(target), **overrides})
     if target.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        _sqlite_write_transactions(engine.sync_engine)
     else:
         _ping_if_idle(engine.sync_engine)
     return engine

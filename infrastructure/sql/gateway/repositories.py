@@ -40,17 +40,20 @@ class _Repository:
     table: Table
     # Built once per table: the hot point statements skip construction and cache-key work per call.
     _by_id: Select[Any]
+    _by_id_locked: Select[Any]
     _update_by_id: Update
 
     def __init_subclass__(cls) -> None:
         cls._by_id = select(cls.table).where(cls.table.c.id == bindparam("key"))
+        cls._by_id_locked = cls._by_id.with_for_update()
         cls._update_by_id = update(cls.table).where(cls.table.c.id == bindparam("key"))
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
 
-    async def _one(self, key: str) -> Any:
-        return (await self._db.execute(self._by_id, {"key": key})).first()
+    async def _one(self, key: str, *, for_update: bool = False) -> Any:
+        statement = self._by_id_locked if for_update else self._by_id
+        return (await self._db.execute(statement, {"key": key})).first()
 
     async def _all(self, statement: Select[Any]) -> list[Any]:
         return list((await self._db.execute(statement)).all())
@@ -101,8 +104,8 @@ class SqlSessionRepository(_Repository):
     async def add(self, session: Session) -> None:
         await self._insert(_fields(session))
 
-    async def get(self, session_id: str) -> Session | None:
-        row = await self._one(session_id)
+    async def get(self, session_id: str, *, for_update: bool = False) -> Session | None:
+        row = await self._one(session_id, for_update=for_update)
         return None if row is None else _session(row)
 
     async def update(self, session: Session) -> None:
