@@ -31,3 +31,12 @@ class InvalidInput(DomainError):
 
 class StoreUnavailable(DomainError):
     """The store cannot be reached right now; the caller may retry."""
+
+
+class PreconditionFailed(DomainError):
+    """The caller wrote against a version that is no longer current; nothing was written."""
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(f"the session is at version {current}, not {expected}: read it again, then retry")
+        self.expected = expected
+        self.current = current

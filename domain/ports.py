@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
+from domain.agent.model import AgentSession, Event, Run
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
 from domain.paging import SortKey
 
@@ -121,3 +122,90 @@ class IdentityProvider(Protocol):
     """Who is calling. Adapters: a development one trusting a header; real ones come later."""
 
     def user_id(self, headers: Mapping[str, str]) -> str: ...
+
+
+# Agent stores --------------------------------------------------------------------------------
+# One store per agent: every repository below is already bound to its agent's name.
+
+
+class AgentSessionRepository(Protocol):
+    async def add(self, session: AgentSession) -> None: ...
+
+    async def get(self, user_id: str, session_id: str, *, for_update: bool = False) -> AgentSession | None:
+        """`for_update` locks the session until the unit of work ends: appends to it take turns."""
+        ...
+
+    async def update(self, session: AgentSession) -> None: ...
+
+    async def delete(self, user_id: str, session_id: str) -> None:
+        """Delete the session with its events."""
+        ...
+
+    async def list(self, user_id: str, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
+        """Newest first: ordered by (last_update_time, id) descending; `after` is exclusive."""
+        ...
+
+
+class EventRepository(Protocol):
+    async def add(self, user_id: str, session_id: str, event: Event) -> None: ...
+
+    async def get(self, user_id: str, session_id: str, event_id: str) -> Event | None: ...
+
+    async def recent(
+        self, user_id: str, session_id: str, *, limit: int | None = None, after_timestamp: int | None = None
+    ) -> list[Event]:
+        """The newest `limit` events (all when None) with a timestamp after `after_timestamp`, oldest first."""
+        ...
+
+    async def page(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[Event]:
+        """Events with a sequence above `after_sequence`, in order."""
+        ...
+
+
+class StateRepository(Protocol):
+    """The agent-wide (`app:`) and per-user (`user:`) state scopes."""
+
+    async def app(self) -> dict[str, Any]: ...
+
+    async def user(self, user_id: str) -> dict[str, Any]: ...
+
+    async def merge_app(self, delta: dict[str, Any]) -> None:
+        """Shallow-merge `delta` into the agent's state, atomically with the unit of work."""
+        ...
+
+    async def merge_user(self, user_id: str, delta: dict[str, Any]) -> None: ...
+
+
+class RunRepository(Protocol):
+    async def add(self, run: Run) -> None: ...
+
+    async def get(self, run_id: str) -> Run | None: ...
+
+    async def update(self, run: Run) -> None: ...
+
+
+class AgentUnitOfWork(Protocol):
+    sessions: AgentSessionRepository
+    events: EventRepository
+    states: StateRepository
+    runs: RunRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class AgentStore(Protocol):
+    """Where one agent's memory lives."""
+
+    persistent: bool
+
+    def unit_of_work(self, *, read_only: bool = False) -> AgentUnitOfWork: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...

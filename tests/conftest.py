@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from domain.ports import GatewayStore
+from domain.ports import AgentStore, GatewayStore
+from infrastructure.memory.agent import MemoryAgentStore
 from infrastructure.memory.gateway import MemoryGatewayStore
 from infrastructure.sql import migrate
 from infrastructure.sql.engine import create_engine
+from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from tests.databases import fresh_database
 
@@ -36,18 +38,23 @@ def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated(request: pytest.FixtureRequest) -> dict[str, str]:
+def migrated(request: pytest.FixtureRequest) -> dict[tuple[str, str], str]:
     """URL of a migrated gateway database per SQL backend, migrated once per run (lazily)."""
     return {}
 
 
-def gateway_url(request: pytest.FixtureRequest, backend: str) -> str:
-    cache: dict[str, str] = request.getfixturevalue("migrated")
-    if backend not in cache:
+def migrated_url(request: pytest.FixtureRequest, backend: str, lineage: str = "gateway") -> str:
+    """The backend's test database with `lineage` migrated (once per run)."""
+    cache: dict[tuple[str, str], str] = request.getfixturevalue("migrated")
+    if (backend, lineage) not in cache:
         url = request.getfixturevalue(f"{backend}_database")
-        migrate.upgrade("gateway", url)
-        cache[backend] = url
-    return cache[backend]
+        migrate.upgrade(lineage, url)
+        cache[(backend, lineage)] = url
+    return cache[(backend, lineage)]
+
+
+def gateway_url(request: pytest.FixtureRequest, backend: str) -> str:
+    return migrated_url(request, backend, "gateway")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -69,3 +76,24 @@ async def gateway_store(request: pytest.FixtureRequest) -> AsyncIterator[Gateway
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(params=BACKENDS)
+async def agent_store(request: pytest.FixtureRequest) -> AsyncIterator[AgentStore]:
+    """Agent `agent-a`'s store on each backend, emptied after every test."""
+    async for store in _agent_store(request, request.param, "agent-a"):
+        yield store
+
+
+async def _agent_store(request: pytest.FixtureRequest, backend: str, name: str) -> AsyncIterator[AgentStore]:
+    if backend == "memory":
+        yield MemoryAgentStore()
+        return
+    store = SqlAgentStore(create_engine(migrated_url(request, backend, "agent")), name)
+    try:
+        yield store
+    finally:
+        async with store.engine.begin() as connection:
+            for table in ("agent_events", "agent_sessions", "agent_app_states", "agent_user_states", "agent_runs"):
+                await connection.execute(text(f"DELETE FROM {table}"))
+        await store.close()

@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, MetaData, text
 from sqlalchemy.exc import SQLAlchemyError
 
 import migrations
@@ -29,6 +29,22 @@ LOCK_TIMEOUT_S = 300
 
 class MigrationFailed(RuntimeError):
     pass
+
+
+def run_env(metadata: MetaData) -> None:
+    """The body of every lineage's env.py: migrate on the connection the runner holds."""
+    from alembic import context
+
+    config = context.config
+    context.configure(
+        connection=config.attributes["connection"],
+        target_metadata=metadata,
+        version_table=config.attributes["version_table"],
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 def lineage_config(lineage: str, connection: Connection | None = None) -> Config:

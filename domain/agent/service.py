@@ -1,0 +1,244 @@
+"""An agent's use cases: its sessions, their events and state, and runs. One service per agent."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from domain.agent.model import (
+    AgentSession,
+    Behavior,
+    Event,
+    Run,
+    SessionView,
+    StateDelta,
+    merged_state,
+    without_temp,
+)
+from domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from domain.gateway.model import check_id
+from domain.paging import Page, PageRequest, page_of
+from domain.ports import AgentStore, AgentUnitOfWork
+
+MAX_EVENTS_PAGE = 1000
+
+
+def epoch_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    """An event as a client sends it; `body` holds every field but the ones named here."""
+
+    invocation_id: str
+    author: str
+    body: dict[str, Any]
+    id: str | None = None
+    timestamp: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    event: Event
+    created: bool  # False: the event id was already stored, and this is that event
+    version: int
+
+
+class AgentService:
+    def __init__(
+        self, name: str, store: AgentStore, default_behavior: Behavior, clock: Callable[[], int] = epoch_ms
+    ) -> None:
+        self.name = name
+        self.store = store
+        self.default_behavior = default_behavior
+        self._clock = clock
+
+    # Sessions ---------------------------------------------------------------------------------
+
+    async def create_session(
+        self, user_id: str, session_id: str | None = None, state: dict[str, Any] | None = None
+    ) -> SessionView:
+        async with self.store.unit_of_work() as uow:
+            view = await self._create(uow, user_id, session_id or uuid.uuid4().hex, StateDelta.split(state))
+            await uow.commit()
+        return view
+
+    async def _create(self, uow: AgentUnitOfWork, user_id: str, session_id: str, delta: StateDelta) -> SessionView:
+        check_id("sessionId", session_id)
+        if await uow.sessions.get(user_id, session_id) is not None:
+            raise Conflict(f"session {session_id!r} already exists")
+        now = self._clock()
+        session = AgentSession(session_id, user_id, delta.session, 1, 0, now, now)
+        await uow.sessions.add(session)
+        await self._merge_shared(uow, user_id, delta)
+        return SessionView(session, await _state(uow, session), [])
+
+    async def get_session(
+        self,
+        user_id: str,
+        session_id: str,
+        *,
+        num_recent_events: int | None = None,
+        after_timestamp: int | None = None,
+    ) -> SessionView:
+        if num_recent_events is not None and num_recent_events < 0:
+            raise InvalidInput("numRecentEvents", "must be 0 or more")
+        async with self.store.unit_of_work(read_only=True) as uow:
+            session = await _owned(uow, user_id, session_id)
+            events: list[Event] = []
+            if num_recent_events != 0:
+                events = await uow.events.recent(
+                    user_id, session_id, limit=num_recent_events, after_timestamp=after_timestamp
+                )
+            return SessionView(session, await _state(uow, session), events)
+
+    async def list_sessions(self, user_id: str, page: PageRequest) -> Page[SessionView]:
+        """The user's sessions of this agent, newest first, without events."""
+        async with self.store.unit_of_work(read_only=True) as uow:
+            rows = await uow.sessions.list(user_id, limit=page.size + 1, after=page.after)
+            app, user = await uow.states.app(), await uow.states.user(user_id)
+        views = [SessionView(s, merged_state(s.state, app, user), []) for s in rows]
+        return page_of(views, page, None, lambda v: v.session.sort_key)
+
+    async def delete_session(self, user_id: str, session_id: str) -> None:
+        async with self.store.unit_of_work() as uow:
+            await _owned(uow, user_id, session_id, for_update=True)
+            await uow.sessions.delete(user_id, session_id)
+            await uow.commit()
+
+    # Events -----------------------------------------------------------------------------------
+
+    async def append_event(
+        self, user_id: str, session_id: str, data: EventInput, *, expected_version: int | None = None
+    ) -> Appended:
+        """Store an event and apply its state delta, all in one transaction.
+
+        The session row is locked for the append, so appenders in any number of processes take
+        turns: sequences run 1..N with no gap and no duplicate. A re-sent event (same id) is
+        stored once and answered with the stored copy, whatever the version is by then.
+        """
+        if data.id is not None:
+            check_id("id", data.id)
+        async with self.store.unit_of_work() as uow:
+            session = await _owned(uow, user_id, session_id, for_update=True)
+            if data.id is not None:
+                stored = await uow.events.get(user_id, session_id, data.id)
+                if stored is not None:
+                    return Appended(stored, created=False, version=session.version)
+            if expected_version is not None and expected_version != session.version:
+                raise PreconditionFailed(expected_version, session.version)
+            now = self._clock()
+            body = _stored_body(data.body)
+            event = Event(
+                id=data.id or uuid.uuid4().hex,
+                sequence=session.last_sequence + 1,
+                invocation_id=data.invocation_id,
+                author=data.author,
+                timestamp=data.timestamp if data.timestamp is not None else now,
+                body=body,
+            )
+            await uow.events.add(user_id, session_id, event)
+            delta = StateDelta.split(event.state_delta)
+            session = replace(
+                session,
+                state={**session.state, **delta.session},
+                version=session.version + 1,
+                last_sequence=event.sequence,
+                last_update_time=max(now, session.last_update_time),
+            )
+            await uow.sessions.update(session)
+            await self._merge_shared(uow, user_id, delta)
+            await uow.commit()
+        return Appended(event, created=True, version=session.version)
+
+    async def list_events(
+        self, user_id: str, session_id: str, *, after_sequence: int = 0, limit: int = 100
+    ) -> list[Event]:
+        """A long history a page at a time, by sequence."""
+        if after_sequence < 0:
+            raise InvalidInput("afterSequence", "must be 0 or more")
+        if not 1 <= limit <= MAX_EVENTS_PAGE:
+            raise InvalidInput("limit", f"must be between 1 and {MAX_EVENTS_PAGE}")
+        async with self.store.unit_of_work(read_only=True) as uow:
+            await _owned(uow, user_id, session_id)
+            return await uow.events.page(user_id, session_id, after_sequence=after_sequence, limit=limit)
+
+    # Runs -------------------------------------------------------------------------------------
+
+    async def start_run(self, user_id: str, session_id: str, behavior: Behavior | None = None) -> Run:
+        """PERSISTENT: the run continues `session_id` (created if new). RUN_BASED: the run gets a
+        session `<session_id>:<run_id>:run` of its own, starting from a copy of `session_id`'s
+        events and state when that session exists (the incumbent meant to copy them, and did not)."""
+        check_id("sessionId", session_id)
+        behavior = behavior or self.default_behavior
+        run_id = uuid.uuid4().hex
+        now = self._clock()
+        async with self.store.unit_of_work() as uow:
+            parent = await uow.sessions.get(user_id, session_id)
+            if behavior is Behavior.PERSISTENT:
+                run_session = session_id
+                if parent is None:
+                    await self._create(uow, user_id, session_id, StateDelta())
+            else:
+                run_session = f"{session_id}:{run_id}:run"
+                await self._create(uow, user_id, run_session, StateDelta(session=parent.state if parent else {}))
+                if parent is not None:
+                    await self._copy_events(uow, user_id, parent, run_session)
+            run = Run(run_id, user_id, run_session, session_id, behavior, now)
+            await uow.runs.add(run)
+            await uow.commit()
+        return run
+
+    async def end_run(self, user_id: str, run_id: str) -> Run:
+        """End a run; a RUN_BASED run's own session is deleted. Ending twice changes nothing."""
+        async with self.store.unit_of_work() as uow:
+            run = await uow.runs.get(run_id)
+            if run is None or run.user_id != user_id:
+                raise NotFound("run", run_id)
+            if run.ended_time is not None:
+                return run
+            if run.behavior is Behavior.RUN_BASED and await uow.sessions.get(user_id, run.session_id, for_update=True):
+                await uow.sessions.delete(user_id, run.session_id)
+            run = replace(run, ended_time=self._clock())
+            await uow.runs.update(run)
+            await uow.commit()
+        return run
+
+    # ------------------------------------------------------------------------------------------
+
+    async def _merge_shared(self, uow: AgentUnitOfWork, user_id: str, delta: StateDelta) -> None:
+        if delta.app:
+            await uow.states.merge_app(delta.app)
+        if delta.user:
+            await uow.states.merge_user(user_id, delta.user)
+
+    async def _copy_events(self, uow: AgentUnitOfWork, user_id: str, parent: AgentSession, target: str) -> None:
+        events = await uow.events.recent(user_id, parent.id)
+        for event in events:
+            await uow.events.add(user_id, target, event)
+        copy = await uow.sessions.get(user_id, target)
+        if copy is not None and events:
+            await uow.sessions.update(replace(copy, last_sequence=events[-1].sequence))
+
+
+async def _owned(uow: AgentUnitOfWork, user_id: str, session_id: str, *, for_update: bool = False) -> AgentSession:
+    session = await uow.sessions.get(user_id, session_id, for_update=for_update)
+    if session is None:
+        raise NotFound("session", session_id)
+    return session
+
+
+async def _state(uow: AgentUnitOfWork, session: AgentSession) -> dict[str, Any]:
+    return merged_state(session.state, await uow.states.app(), await uow.states.user(session.user_id))
+
+
+def _stored_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The event as stored: `temp:` keys leave its state delta, as they never reach storage."""
+    actions = body.get("actions")
+    if isinstance(actions, dict) and isinstance(actions.get("stateDelta"), dict):
+        return {**body, "actions": {**actions, "stateDelta": without_temp(actions["stateDelta"])}}
+    return body

@@ -1,0 +1,219 @@
+"""The agent-store ports on SQL (Core). Every statement is bound to one agent's name."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.agent.model import AgentSession, Behavior, Event, Run
+from domain.paging import SortKey
+from infrastructure.sql.agent.tables import (
+    agent_app_states,
+    agent_events,
+    agent_runs,
+    agent_sessions,
+    agent_user_states,
+)
+
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
+S, E = agent_sessions.c, agent_events.c
+
+_SESSION = select(agent_sessions).where(
+    S.app_name == bindparam("app"), S.user_id == bindparam("user"), S.id == bindparam("sid")
+)
+_SESSION_LOCKED = _SESSION.with_for_update()
+_EVENTS_OF = and_(E.app_name == bindparam("app"), E.user_id == bindparam("user"), E.session_id == bindparam("sid"))
+_EVENT_BY_ID = select(agent_events).where(_EVENTS_OF, E.id == bindparam("eid"))
+_EVENTS_AFTER = (
+    select(agent_events)
+    .where(_EVENTS_OF, E.sequence > bindparam("after"))
+    .order_by(E.sequence)
+    .limit(bindparam("limit", literal_execute=True))
+)
+
+
+def _now() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class _Repository:
+    def __init__(self, connection: AsyncConnection, app_name: str) -> None:
+        self._db = connection
+        self._app = app_name
+
+
+def _session(row: Any) -> AgentSession:
+    return AgentSession(
+        id=row.id,
+        user_id=row.user_id,
+        state=_decode(row.state),
+        version=row.version,
+        last_sequence=row.last_sequence,
+        created_time=row.created_time,
+        last_update_time=row.last_update_time,
+    )
+
+
+def _event(row: Any) -> Event:
+    return Event(row.id, row.sequence, row.invocation_id, row.author, row.timestamp, _decode(row.body))
+
+
+class SqlAgentSessionRepository(_Repository):
+    def _values(self, session: AgentSession) -> dict[str, Any]:
+        return {
+            "app_name": self._app,
+            "user_id": session.user_id,
+            "id": session.id,
+            "state": _encode(session.state).decode(),
+            "version": session.version,
+            "last_sequence": session.last_sequence,
+            "created_time": session.created_time,
+            "last_update_time": session.last_update_time,
+        }
+
+    async def add(self, session: AgentSession) -> None:
+        await self._db.execute(insert(agent_sessions), self._values(session))
+
+    async def get(self, user_id: str, session_id: str, *, for_update: bool = False) -> AgentSession | None:
+        statement = _SESSION_LOCKED if for_update else _SESSION
+        row = (await self._db.execute(statement, {"app": self._app, "user": user_id, "sid": session_id})).first()
+        return None if row is None else _session(row)
+
+    async def update(self, session: AgentSession) -> None:
+        values = self._values(session)
+        key = and_(S.app_name == self._app, S.user_id == session.user_id, S.id == session.id)
+        await self._db.execute(update(agent_sessions).where(key).values(**values))
+
+    async def delete(self, user_id: str, session_id: str) -> None:
+        params = {"app": self._app, "user": user_id, "sid": session_id}
+        await self._db.execute(delete(agent_events).where(_EVENTS_OF), params)
+        key = and_(S.app_name == bindparam("app"), S.user_id == bindparam("user"), S.id == bindparam("sid"))
+        await self._db.execute(delete(agent_sessions).where(key), params)
+
+    async def list(self, user_id: str, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
+        conditions = [S.app_name == self._app, S.user_id == user_id]
+        if after is not None:
+            conditions.append(
+                or_(S.last_update_time < after.time, and_(S.last_update_time == after.time, S.id < after.id))
+            )
+        statement = (
+            select(agent_sessions).where(*conditions).order_by(S.last_update_time.desc(), S.id.desc()).limit(limit)
+        )
+        return [_session(row) for row in (await self._db.execute(statement)).all()]
+
+
+class SqlEventRepository(_Repository):
+    async def add(self, user_id: str, session_id: str, event: Event) -> None:
+        await self._db.execute(
+            insert(agent_events),
+            {
+                "app_name": self._app,
+                "user_id": user_id,
+                "session_id": session_id,
+                "sequence": event.sequence,
+                "id": event.id,
+                "invocation_id": event.invocation_id,
+                "author": event.author,
+                "timestamp": event.timestamp,
+                "body": _encode(event.body).decode(),
+            },
+        )
+
+    async def get(self, user_id: str, session_id: str, event_id: str) -> Event | None:
+        params = {"app": self._app, "user": user_id, "sid": session_id, "eid": event_id}
+        row = (await self._db.execute(_EVENT_BY_ID, params)).first()
+        return None if row is None else _event(row)
+
+    async def recent(
+        self, user_id: str, session_id: str, *, limit: int | None = None, after_timestamp: int | None = None
+    ) -> list[Event]:
+        # Newest first through the primary key (an index range scan whatever the history's length),
+        # then turned around: the cost is that of `limit` rows, not of the session.
+        statement = select(agent_events).where(_EVENTS_OF).order_by(E.sequence.desc())
+        if after_timestamp is not None:
+            statement = statement.where(E.timestamp > after_timestamp)
+        if limit is not None:
+            statement = statement.limit(limit)
+        rows = (await self._db.execute(statement, {"app": self._app, "user": user_id, "sid": session_id})).all()
+        return [_event(row) for row in reversed(rows)]
+
+    async def page(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[Event]:
+        params = {"app": self._app, "user": user_id, "sid": session_id, "after": after_sequence}
+        return [_event(row) for row in (await self._db.execute(_EVENTS_AFTER.limit(limit), params)).all()]
+
+
+class SqlStateRepository(_Repository):
+    async def _read(self, table: Table, key: dict[str, Any], *, lock: bool = False) -> dict[str, Any] | None:
+        statement = select(table.c.state).where(*(table.c[k] == v for k, v in key.items()))
+        row = (await self._db.execute(statement.with_for_update() if lock else statement)).first()
+        return None if row is None else dict(_decode(row.state))
+
+    async def _merge(self, table: Table, key: dict[str, Any], delta: dict[str, Any]) -> None:
+        """Read-modify-write under a row lock, so concurrent appends to different sessions of one
+        agent or user cannot lose each other's changes; the first writer of a scope inserts its row."""
+        current = await self._read(table, key, lock=True)
+        if current is None:
+            try:
+                async with self._db.begin_nested():
+                    values = {**key, "state": _encode(delta).decode(), "update_time": _now()}
+                    await self._db.execute(insert(table), values)
+                return
+            except IntegrityError:  # another writer inserted it first: merge into theirs
+                current = await self._read(table, key, lock=True) or {}
+        where = [table.c[k] == v for k, v in key.items()]
+        merged = _encode({**current, **delta}).decode()
+        await self._db.execute(update(table).where(*where).values(state=merged, update_time=_now()))
+
+    async def app(self) -> dict[str, Any]:
+        return await self._read(agent_app_states, {"app_name": self._app}) or {}
+
+    async def user(self, user_id: str) -> dict[str, Any]:
+        return await self._read(agent_user_states, {"app_name": self._app, "user_id": user_id}) or {}
+
+    async def merge_app(self, delta: dict[str, Any]) -> None:
+        await self._merge(agent_app_states, {"app_name": self._app}, delta)
+
+    async def merge_user(self, user_id: str, delta: dict[str, Any]) -> None:
+        await self._merge(agent_user_states, {"app_name": self._app, "user_id": user_id}, delta)
+
+
+class SqlRunRepository(_Repository):
+    def _values(self, run: Run) -> dict[str, Any]:
+        return {
+            "app_name": self._app,
+            "id": run.id,
+            "user_id": run.user_id,
+            "session_id": run.session_id,
+            "requested_session_id": run.requested_session_id,
+            "behavior": run.behavior.value,
+            "created_time": run.created_time,
+            "ended_time": run.ended_time,
+        }
+
+    async def add(self, run: Run) -> None:
+        await self._db.execute(insert(agent_runs), self._values(run))
+
+    async def get(self, run_id: str) -> Run | None:
+        statement = select(agent_runs).where(agent_runs.c.app_name == self._app, agent_runs.c.id == run_id)
+        row = (await self._db.execute(statement)).first()
+        if row is None:
+            return None
+        return Run(
+            row.id,
+            row.user_id,
+            row.session_id,
+            row.requested_session_id,
+            Behavior(row.behavior),
+            row.created_time,
+            row.ended_time,
+        )
+
+    async def update(self, run: Run) -> None:
+        key = and_(agent_runs.c.app_name == self._app, agent_runs.c.id == run.id)
+        await self._db.execute(update(agent_runs).where(key).values(**self._values(run)))

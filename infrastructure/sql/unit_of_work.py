@@ -1,0 +1,84 @@
+"""What every SQL store shares: a connection per unit of work, one transaction per use case,
+SQLAlchemy's errors translated into the domain's.
+
+Read-only units of work run in autocommit: no BEGIN/ROLLBACK round trips for a request that
+writes nothing (benchmarks/point_read.py: 231 us against 342 us for a point read on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.errors import Conflict, StoreUnavailable
+
+
+def translate(exc: BaseException) -> BaseException:
+    """SQLAlchemy's errors as the domain names them; anything else is a bug and stays as it is."""
+    if isinstance(exc, IntegrityError):
+        return Conflict("the write clashes with a row stored meanwhile; retry the request")
+    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return StoreUnavailable("the database did not answer")
+    if isinstance(exc, OSError | TimeoutError):
+        return StoreUnavailable("the database could not be reached")
+    return exc
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: AsyncEngine, read_only: bool) -> None:
+        self._engine = engine
+        self._read_only = read_only
+
+    def bind(self, connection: AsyncConnection) -> None:
+        """Set up the repositories on the unit of work's connection (subclasses)."""
+
+    async def __aenter__(self) -> Self:
+        try:
+            self._db: AsyncConnection = await self._engine.connect()
+            if not self._read_only:
+                await self._db.begin()
+        except Exception as exc:
+            raise translate(exc) from exc
+        self.bind(self._db)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # Closing rolls back whatever was not committed. If the connection is gone, the original error says why.
+        with contextlib.suppress(Exception):
+            await self._db.close()
+        if exc is not None:
+            translated = translate(exc)
+            if translated is not exc:
+                raise translated from exc
+
+    async def commit(self) -> None:
+        if not self._read_only:
+            await self._db.commit()
+
+
+class SqlStore:
+    persistent = True
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def engine_for(self, read_only: bool) -> AsyncEngine:
+        return self.autocommit_engine if read_only else self.engine
+
+    async def ping(self) -> None:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            raise StoreUnavailable("the database did not answer") from exc
+
+    async def close(self) -> None:
+        await self.engine.dispose()

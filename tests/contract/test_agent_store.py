@@ -1,0 +1,188 @@
+"""The agent store's contract: memory, SQLite, PostgreSQL and MariaDB behave the same."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from domain.agent.model import AgentSession, Behavior, Event, Run
+from domain.agent.service import AgentService, EventInput
+from domain.errors import Conflict
+from domain.paging import PageRequest, SortKey
+from domain.ports import AgentStore
+from tests.conftest import _agent_store
+
+
+def session(sid: str, user: str = "alice", updated: int = 1000, **state: object) -> AgentSession:
+    return AgentSession(sid, user, dict(state), 1, 0, 500, updated)
+
+
+def event(seq: int, eid: str | None = None, ts: int | None = None, **body: object) -> Event:
+    return Event(eid or f"e{seq}", seq, "inv-1", "agent", ts if ts is not None else 1000 + seq, dict(body))
+
+
+async def test_a_session_reads_back_as_written_and_only_for_its_user(agent_store: AgentStore) -> None:
+    written = session("s1", name="Zoë 🎈", nested={"a": [1, 2, {"b": None}]}, n=3.5)
+    async with agent_store.unit_of_work() as uow:
+        await uow.sessions.add(written)
+        await uow.commit()
+    async with agent_store.unit_of_work(read_only=True) as uow:
+        assert await uow.sessions.get("alice", "s1") == written
+        assert await uow.sessions.get("bob", "s1") is None
+
+
+async def test_a_taken_session_id_is_a_conflict_for_the_same_user_only(agent_store: AgentStore) -> None:
+    async with agent_store.unit_of_work() as uow:
+        await uow.sessions.add(session("s1"))
+        await uow.sessions.add(session("s1", user="bob"))
+        await uow.commit()
+    with pytest.raises(Conflict):
+        async with agent_store.unit_of_work() as uow:
+            await uow.sessions.add(session("s1"))
+            await uow.commit()
+
+
+async def test_without_commit_nothing_is_kept(agent_store: AgentStore) -> None:
+    async with agent_store.unit_of_work() as uow:
+        await uow.sessions.add(session("s1"))
+        await uow.commit()
+    async with agent_store.unit_of_work() as uow:
+        await uow.events.add("alice", "s1", event(1))
+        await uow.states.merge_app({"k": 1})
+        await uow.sessions.update(session("s1", updated=2000, changed=True))
+        await uow.sessions.add(session("s2"))
+    async with agent_store.unit_of_work(read_only=True) as uow:
+        assert await uow.events.recent("alice", "s1") == []
+        assert await uow.states.app() == {}
+        assert await uow.sessions.get("alice", "s1") == session("s1")
+        assert await uow.sessions.get("alice", "s2") is None
+
+
+async def test_events_come_back_oldest_first_recent_and_paged(agent_store: AgentStore) -> None:
+    async with agent_store.unit_of_work() as uow:
+        await uow.sessions.add(session("s1"))
+        for seq in range(1, 11):
+            await uow.events.add("alice", "s1", event(seq, content={"parts": [{"text": f"m{seq}"}]}))
+        await uow.commit()
+    async with agent_store.unit_of_work(read_only=True) as uow:
+        assert [e.sequence for e in await uow.events.recent("alice", "s1")] == list(range(1, 11))
+        assert [e.sequence for e in await uow.events.recent("alice", "s1", limit=3)] == [8, 9, 10]
+        after = await uow.events.recent("alice", "s1", after_timestamp=1006)
+        assert [e.sequence for e in after] == [7, 8, 9, 10]
+        assert [e.sequence for e in await uow.events.page("alice", "s1", after_sequence=4, limit=3)] == [5, 6, 7]
+        assert await uow.events.page("alice", "s1", after_sequence=10, limit=3) == []
+        stored = await uow.events.get("alice", "s1", "e5")
+        assert stored == event(5, content={"parts": [{"text": "m5"}]})
+        assert await uow.events.get("bob", "s1", "e5") is None
+
+
+async def test_an_event_id_is_stored_once_per_session(agent_store: AgentStore) -> None:
+    async with agent_store.unit_of_work() as uow:
+        await uow.sessions.add(session("s1"))
+        await uow.sessions.add(session("s2"))
+        await uow.events.add("alice", "s1", event(1, eid="same"))
+        await uow.events.add("alice", "s2", event(1, eid="same"))
+        await uow.commit()
+    with pytest.raises(Conflict):
+        async with agent_store.unit_of_work() as uow:
+            await uow.events.add("alice", "s1", event(2, eid="same"))
+            await uow.commit()
+
+
+async def test_deleting_a_session_deletes_its_events(agent_store: AgentStore) -> None:
+    async with agent_store.unit_of_work() as uow:
+        await uow.sessions.add(session("s1"))
+        await uow.events.add("alice", "s1", event(1))
+        await uow.commit()
+    async with agent_store.unit_of_work() as uow:
+        await uow.sessions.delete("alice", "s1")
+        await uow.commit()
+    async with agent_store.unit_of_work() as uow:
+        assert await uow.sessions.get("alice", "s1") is None
+        await uow.sessions.add(session("s1"))  # the id is free again, with no history
+        assert await uow.events.recent("alice", "s1") == []
+
+
+async def test_sessions_list_newest_first_by_key(agent_store: AgentStore) -> None:
+    async with agent_store.unit_of_work() as uow:
+        for i in range(7):
+            await uow.sessions.add(session(f"s{i}", updated=1000 + i // 2))
+        await uow.sessions.add(session("bobs", user="bob", updated=5000))
+        await uow.commit()
+    async with agent_store.unit_of_work(read_only=True) as uow:
+        seen: list[str] = []
+        after: SortKey | None = None
+        while page := await uow.sessions.list("alice", limit=3, after=after):
+            seen += [s.id for s in page]
+            after = page[-1].sort_key
+        assert seen == ["s6", "s5", "s4", "s3", "s2", "s1", "s0"]
+
+
+async def test_app_and_user_state_merge_shallowly(agent_store: AgentStore) -> None:
+    async with agent_store.unit_of_work() as uow:
+        await uow.states.merge_app({"a": 1, "b": {"x": 1}})
+        await uow.states.merge_app({"b": {"y": 2}, "c": None})
+        await uow.states.merge_user("alice", {"lang": "pt"})
+        await uow.commit()
+    async with agent_store.unit_of_work(read_only=True) as uow:
+        assert await uow.states.app() == {"a": 1, "b": {"y": 2}, "c": None}
+        assert await uow.states.user("alice") == {"lang": "pt"}
+        assert await uow.states.user("bob") == {}
+
+
+async def test_runs_are_kept(agent_store: AgentStore) -> None:
+    run = Run("r1", "alice", "s1:r1:run", "s1", Behavior.RUN_BASED, 100)
+    async with agent_store.unit_of_work() as uow:
+        await uow.runs.add(run)
+        await uow.commit()
+    async with agent_store.unit_of_work() as uow:
+        assert await uow.runs.get("r1") == run
+        await uow.runs.update(Run("r1", "alice", "s1:r1:run", "s1", Behavior.RUN_BASED, 100, 200))
+        await uow.commit()
+    async with agent_store.unit_of_work(read_only=True) as uow:
+        stored = await uow.runs.get("r1")
+        assert stored is not None and stored.ended_time == 200
+        assert await uow.runs.get("nope") is None
+
+
+async def test_concurrent_appends_get_sequences_one_to_n(agent_store: AgentStore) -> None:
+    agent = AgentService("agent-a", agent_store, Behavior.PERSISTENT)
+    await agent.create_session("alice", "busy")
+    await agent.create_session("alice", "other")
+    appends = [
+        agent.append_event(
+            "alice", "busy" if i % 4 else "other",
+            EventInput("inv", "agent", {"actions": {"stateDelta": {f"app:k{i}": i, f"user:u{i}": i, "n": i}}}),
+        )
+        for i in range(40)
+    ]
+    results = await asyncio.gather(*appends, return_exceptions=True)
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    busy = await agent.get_session("alice", "busy")
+    assert [e.sequence for e in busy.events] == list(range(1, 31))
+    assert busy.session.version == 31
+    # No shared-state write was lost either, across the two sessions.
+    assert {k for k in busy.state if k.startswith("app:")} == {f"app:k{i}" for i in range(40)}
+    assert {k for k in busy.state if k.startswith("user:")} == {f"user:u{i}" for i in range(40)}
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres", "mysql"])
+async def test_agents_sharing_a_database_never_see_each_others_rows(
+    request: pytest.FixtureRequest, backend: str
+) -> None:
+    stores = [_agent_store(request, backend, "agent-a"), _agent_store(request, backend, "agent-b")]
+    store_a, store_b = [await anext(s) for s in stores]
+    try:
+        a = AgentService("agent-a", store_a, Behavior.PERSISTENT)
+        b = AgentService("agent-b", store_b, Behavior.PERSISTENT)
+        await a.create_session("alice", "shared-id", {"app:secret": "a's", "user:pref": "a", "k": "a"})
+        await a.append_event("alice", "shared-id", EventInput("inv", "agent", {"content": "for a"}))
+        assert (await b.list_sessions("alice", PageRequest())).items == []
+        created = await b.create_session("alice", "shared-id")
+        assert created.state == {} and created.events == []
+        assert (await b.get_session("alice", "shared-id")).events == []
+        assert (await a.get_session("alice", "shared-id")).state == {"app:secret": "a's", "user:pref": "a", "k": "a"}
+    finally:
+        for s in stores:
+            await s.aclose()
