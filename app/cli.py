@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 import structlog
 
+from app.stores import migrate_all
 from infrastructure.config.loader import ConfigError, load_config
-from infrastructure.config.model import Config, StoreType
+from infrastructure.config.model import Config, SessionServiceConfig, StoreType
 from infrastructure.logging import configure_logging
 from infrastructure.sql import migrate
 from infrastructure.sql.engine import redact
@@ -27,10 +28,16 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(args.config or os.environ.get("SESSION_STORE_CONFIG") or None)
 
 
+def _where(store: SessionServiceConfig) -> str:
+    return redact(store.database_url) if store.type is StoreType.SQL and store.database_url else "in this process"
+
+
 def _describe(config: Config) -> list[str]:
     store = config.session_service
-    where = redact(store.database_url) if store.type is StoreType.SQL and store.database_url else "this process"
-    lines = [f"gateway store: {store.type.value} ({where})"]
+    lines = [f"gateway store: {store.type.value} ({_where(store)})"]
+    for agent in config.agents or []:
+        service = agent.session_service
+        lines.append(f"agent {agent.name}: {service.type.value} ({_where(service)}), {service.default_behavior.value}")
     platform = config.platform_service.database_url
     lines.append(f"platform store: {redact(platform) if platform else 'not configured (routes answer 501)'}")
     return lines
@@ -40,7 +47,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.factory import create_app
-    from app.stores import migrate_all
 
     config = _config(args)
     configure_logging(config.logging)
@@ -48,11 +54,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = int(args.port or os.environ.get("PORT") or config.server.port)
     for line in _describe(config):
         log.info("store", detail=line)
-    for store, before, after in migrate_all(config):
+    for lineage, url, before, after in migrate_all(config):
         if before == after:
-            log.info("schema current", store=store, revision=after)
+            log.info("schema current", store=lineage, database=redact(url), revision=after)
         else:
-            log.info("schema migrated", store=store, before=before, after=after)
+            log.info("schema migrated", store=lineage, database=redact(url), before=before, after=after)
     app = create_app(config)
     log.info("serving", host=host, port=port)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)

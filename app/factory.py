@@ -8,6 +8,7 @@ from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.openapi import OpenAPIConfig
 
+from app.controllers.agents import AgentController, AgentSessionController
 from app.controllers.chat_tasks import ChatTaskController
 from app.controllers.feedback import FeedbackController
 from app.controllers.health import health, ready
@@ -39,6 +40,8 @@ def create_app(config: Config, *, stores: Stores | None = None, identity: Identi
         route_handlers=[
             *docs_routes,
             SessionController,
+            AgentController,
+            AgentSessionController,
             ChatTaskController,
             FeedbackController,
             platform_unconfigured,

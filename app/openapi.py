@@ -10,14 +10,17 @@ _MEANINGS = {
     400: "Malformed or invalid input; `invalid-params` names the field.",
     404: "No such resource for this caller (another user's is a 404 too).",
     409: "Conflicts with what is stored (a taken id).",
+    412: "`If-Match` names a version that is no longer current; nothing was written.",
     413: "The request body is over the configured limit (server.max_body_size).",
+    500: "An unexpected error; logged with the request's id, no detail leaks.",
     501: "The store behind this route is not configured.",
     503: "A database is unreachable; retry after `Retry-After` seconds.",
 }
 
 
 def errors(*statuses: int, store: bool = True) -> dict[int, ResponseSpec]:
-    """Problem-details responses for these statuses, plus the 503 any store-backed route can answer."""
+    """Problem-details responses for these statuses, the 500 any route can answer, and the 503 of any
+    store-backed route."""
     return {
         status: ResponseSpec(
             data_container=ProblemDetails,
@@ -25,5 +28,5 @@ def errors(*statuses: int, store: bool = True) -> dict[int, ResponseSpec]:
             media_type="application/problem+json",
             generate_examples=False,
         )
-        for status in sorted({*statuses, *([503] if store else [])})
+        for status in sorted({*statuses, 500, *([503] if store else [])})
     }

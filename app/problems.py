@@ -20,7 +20,7 @@ from litestar.plugins.problem_details import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from domain.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
+from domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, StoreUnavailable
 
 log = structlog.get_logger("session_store.errors")
 RETRY_AFTER_S = 5
@@ -41,6 +41,10 @@ def _not_found(exc: NotFound) -> ProblemDetailsException:
 
 def _conflict(exc: Conflict) -> ProblemDetailsException:
     return problem(409, "Conflict", str(exc))
+
+
+def _stale(exc: PreconditionFailed) -> ProblemDetailsException:
+    return problem(412, "Precondition Failed", str(exc), currentVersion=exc.current)
 
 
 def _invalid(exc: InvalidInput) -> ProblemDetailsException:
@@ -111,6 +115,7 @@ problem_details = ProblemDetailsPlugin(
         exception_to_problem_detail_map={
             NotFound: _not_found,
             Conflict: _conflict,
+            PreconditionFailed: _stale,
             InvalidInput: _invalid,
             StoreUnavailable: _unavailable,
             NotFoundException: _missing_route,

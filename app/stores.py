@@ -1,42 +1,78 @@
-"""Wiring: the adapters each configured store runs on."""
+"""Wiring: the adapters each configured store runs on, and their migrations."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from domain.ports import GatewayStore
-from infrastructure.config.model import Config, SessionServiceConfig, StoreType
+from domain.agent.model import Behavior
+from domain.agent.service import AgentService
+from domain.ports import AgentStore, GatewayStore
+from infrastructure.config.model import AgentConfig, Config, SessionServiceConfig, StoreType
+from infrastructure.memory.agent import MemoryAgentStore
 from infrastructure.memory.gateway import MemoryGatewayStore
 from infrastructure.sql import migrate
+from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.engine import create_engine
 from infrastructure.sql.gateway.store import SqlGatewayStore
 
 GATEWAY = "gateway"
+AGENT = "agent"
 
 
 @dataclass
 class Stores:
     gateway: GatewayStore
     gateway_type: StoreType
+    agents: dict[str, AgentService] = field(default_factory=dict)
+    agent_types: dict[str, StoreType] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.gateway.close()
+        for agent in self.agents.values():
+            await agent.store.close()
+
+
+def _url(config: SessionServiceConfig) -> str:
+    assert config.database_url is not None  # the config loader guarantees it for type: sql
+    return config.database_url
 
 
 def gateway_store(config: SessionServiceConfig) -> GatewayStore:
     if config.type is StoreType.MEMORY:
         return MemoryGatewayStore()
-    assert config.database_url is not None  # the config loader guarantees it
-    return SqlGatewayStore(create_engine(config.database_url))
+    return SqlGatewayStore(create_engine(_url(config)))
+
+
+def agent_store(agent: AgentConfig) -> AgentStore:
+    if agent.session_service.type is StoreType.MEMORY:
+        return MemoryAgentStore()
+    return SqlAgentStore(create_engine(_url(agent.session_service)), agent.name)
 
 
 def open_stores(config: Config) -> Stores:
-    return Stores(gateway=gateway_store(config.session_service), gateway_type=config.session_service.type)
+    agents = config.agents or []
+    return Stores(
+        gateway=gateway_store(config.session_service),
+        gateway_type=config.session_service.type,
+        agents={
+            a.name: AgentService(a.name, agent_store(a), Behavior(a.session_service.default_behavior.value))
+            for a in agents
+        },
+        agent_types={a.name: a.session_service.type for a in agents},
+    )
 
 
-def migrate_all(config: Config) -> list[tuple[str, str | None, str | None]]:
-    """Run every SQL store's migrations (before the server starts); returns (store, before, after)."""
-    done = []
-    if config.session_service.type is StoreType.SQL and config.session_service.database_url:
-        done.append((GATEWAY, *migrate.upgrade(GATEWAY, config.session_service.database_url)))
-    return done
+def sql_stores(config: Config) -> list[tuple[str, str]]:
+    """(lineage, URL) of every SQL store; agents sharing a database migrate it once."""
+    found = []
+    if config.session_service.type is StoreType.SQL:
+        found.append((GATEWAY, _url(config.session_service)))
+    for agent in config.agents or []:
+        if agent.session_service.type is StoreType.SQL and (AGENT, _url(agent.session_service)) not in found:
+            found.append((AGENT, _url(agent.session_service)))
+    return found
+
+
+def migrate_all(config: Config) -> list[tuple[str, str, str | None, str | None]]:
+    """Run every SQL store's migrations (before the server starts): (lineage, url, before, after)."""
+    return [(lineage, url, *migrate.upgrade(lineage, url)) for lineage, url in sql_stores(config)]

@@ -12,8 +12,8 @@ from domain.ports import AgentStore, GatewayStore
 from infrastructure.memory.agent import MemoryAgentStore
 from infrastructure.memory.gateway import MemoryGatewayStore
 from infrastructure.sql import migrate
-from infrastructure.sql.engine import create_engine
 from infrastructure.sql.agent.store import SqlAgentStore
+from infrastructure.sql.engine import create_engine
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from tests.databases import fresh_database
 

@@ -16,7 +16,15 @@ from typing import Any
 import msgspec
 import yaml
 
-from infrastructure.config.model import Config, StoreType
+from infrastructure.config.model import (
+    DEFAULT_AGENT_NAME,
+    DEFAULT_AGENT_URL,
+    DEFAULT_AGENT_URL_VARIABLE,
+    AgentConfig,
+    Config,
+    SessionServiceConfig,
+    StoreType,
+)
 from infrastructure.sql.engine import BadDatabaseURL, parse_url
 
 _VARIABLE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*([^}]*?)\s*)?\}")
@@ -29,7 +37,7 @@ class ConfigError(ValueError):
 def load_config(path: str | Path | None, environ: Mapping[str, str] | None = None) -> Config:
     environ = os.environ if environ is None else environ
     if path is None:
-        return _validate({}, {}, "built-in default")
+        return _validate({}, {}, "built-in default", environ)
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -41,7 +49,7 @@ def load_config(path: str | Path | None, environ: Mapping[str, str] | None = Non
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of settings")
     unset: dict[str, str] = {}
-    return _validate(_substitute(raw, environ, "$", unset), unset, str(path))
+    return _validate(_substitute(raw, environ, "$", unset), unset, str(path), environ)
 
 
 def _substitute(value: Any, environ: Mapping[str, str], where: str, unset: dict[str, str]) -> Any:
@@ -71,11 +79,18 @@ def _substitute(value: Any, environ: Mapping[str, str], where: str, unset: dict[
     return _VARIABLE.sub(replace, value)
 
 
+def default_agent(environ: Mapping[str, str]) -> AgentConfig:
+    url = environ.get(DEFAULT_AGENT_URL_VARIABLE) or DEFAULT_AGENT_URL
+    return AgentConfig(DEFAULT_AGENT_NAME, SessionServiceConfig(StoreType.SQL, url))
+
+
 def _field(where: str) -> str:
     return where.removeprefix("$.").removeprefix("$")
 
 
-def _validate(data: dict[str, Any], unset: dict[str, str], source: str) -> Config:
+def _validate(
+    data: dict[str, Any], unset: dict[str, str], source: str, environ: Mapping[str, str] | None = None
+) -> Config:
     try:
         config = msgspec.convert(data, Config, strict=False)
     except msgspec.ValidationError as exc:
@@ -83,8 +98,10 @@ def _validate(data: dict[str, Any], unset: dict[str, str], source: str) -> Confi
         path = message.rsplit(" - at `", 1)[-1].rstrip("`") if " - at `" in message else ""
         hint = f" (environment variable {unset[path]} is not set)" if path in unset else ""
         raise ConfigError(f"{source}: {message.replace('`$.', '`')}{hint}") from exc
+    if config.agents is None:
+        config = msgspec.structs.replace(config, agents=[default_agent(environ or {})])
     _require_urls(config, unset)
-    names = [agent.name for agent in config.agents]
+    names = [agent.name for agent in config.agents or []]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{source}: agents: duplicate agent name {duplicates[0]!r}")
@@ -93,7 +110,7 @@ def _validate(data: dict[str, Any], unset: dict[str, str], source: str) -> Confi
 
 def _require_urls(config: Config, unset: dict[str, str]) -> None:
     stores = [("session_service", config.session_service)] + [
-        (f"agents[{i}].session_service", agent.session_service) for i, agent in enumerate(config.agents)
+        (f"agents[{i}].session_service", agent.session_service) for i, agent in enumerate(config.agents or [])
     ]
     for where, store in stores:
         if store.type is StoreType.SQL and not store.database_url:

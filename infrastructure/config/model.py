@@ -65,9 +65,15 @@ class LoggingConfig(_Strict):
     format: LogFormat = LogFormat.AUTO
 
 
+DEFAULT_AGENT_NAME = "default"
+DEFAULT_AGENT_URL_VARIABLE = "AGENT_DATABASE_URL"
+
+
 class Config(_Strict):
     session_service: SessionServiceConfig = SessionServiceConfig(StoreType.SQL, DEFAULT_GATEWAY_URL)
     platform_service: PlatformServiceConfig = PlatformServiceConfig()
-    agents: list[AgentConfig] = []
+    # Omitted: one agent named `default` on ${AGENT_DATABASE_URL, sqlite:///data/agent-session.db}.
+    # `agents: []` means no agent store at all.
+    agents: list[AgentConfig] | None = None
     server: ServerConfig = ServerConfig()
     logging: LoggingConfig = LoggingConfig()

@@ -42,6 +42,8 @@ def run_env(metadata: MetaData) -> None:
         version_table=config.attributes["version_table"],
         render_as_batch=True,
         compare_type=True,
+        # Stores may share a database: each lineage looks at its own tables only.
+        include_name=lambda name, kind, _parent: kind != "table" or name in metadata.tables,
     )
     with context.begin_transaction():
         context.run_migrations()

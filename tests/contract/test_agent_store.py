@@ -152,7 +152,8 @@ async def test_concurrent_appends_get_sequences_one_to_n(agent_store: AgentStore
     await agent.create_session("alice", "other")
     appends = [
         agent.append_event(
-            "alice", "busy" if i % 4 else "other",
+            "alice",
+            "busy" if i % 4 else "other",
             EventInput("inv", "agent", {"actions": {"stateDelta": {f"app:k{i}": i, f"user:u{i}": i, "n": i}}}),
         )
         for i in range(40)

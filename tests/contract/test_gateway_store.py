@@ -220,22 +220,3 @@ async def test_feedback_filters_and_orders_newest_first(gateway_store: GatewaySt
         assert ids(rest) == ["f2", "f1"]
         stored = (await uow.feedback.list(FeedbackFilter("alice", task_id="t2"), limit=1))[0]
         assert stored == Feedback("f3", "s2", "t2", "alice", FeedbackType.UP, "yes", 300)
-
-
-@pytest.mark.parametrize("backend", ["sqlite", "postgres", "mysql"])
-def test_the_migrated_schema_is_the_schema_the_code_uses(request: pytest.FixtureRequest, backend: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
-    from sqlalchemy import create_engine
-
-    from infrastructure.sql.engine import sync_url
-    from infrastructure.sql.gateway.tables import metadata
-    from tests.conftest import gateway_url
-
-    engine = create_engine(sync_url(gateway_url(request, backend)))
-    with engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "version_table": "gateway_alembic_version"}
-        )
-        assert compare_metadata(context, metadata) == []
-    engine.dispose()
