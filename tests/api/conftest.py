@@ -8,15 +8,30 @@ from litestar.testing import TestClient
 
 from app.factory import create_app
 from app.stores import migrate_all
-from infrastructure.config.model import Config, ServerConfig, SessionServiceConfig, StoreType
+from infrastructure.config.model import (
+    AgentConfig,
+    Config,
+    DefaultBehavior,
+    ServerConfig,
+    SessionServiceConfig,
+    StoreType,
+)
 
 
 def app_config(store: str, tmp_path: Path, max_body_size: int = 10 * 1024 * 1024) -> Config:
-    if store == "memory":
-        service = SessionServiceConfig(StoreType.MEMORY)
-    else:
-        service = SessionServiceConfig(StoreType.SQL, f"sqlite:///{tmp_path / 'gateway.db'}")
-    return Config(session_service=service, server=ServerConfig(max_body_size=max_body_size))
+    def service(name: str, behavior: DefaultBehavior = DefaultBehavior.PERSISTENT) -> SessionServiceConfig:
+        if store == "memory":
+            return SessionServiceConfig(StoreType.MEMORY, default_behavior=behavior)
+        return SessionServiceConfig(StoreType.SQL, f"sqlite:///{tmp_path / name}", behavior)
+
+    return Config(
+        session_service=service("gateway.db"),
+        agents=[
+            AgentConfig("agent-a", service("agent-a.db")),
+            AgentConfig("agent-b", service("agent-b.db", DefaultBehavior.RUN_BASED)),
+        ],
+        server=ServerConfig(max_body_size=max_body_size),
+    )
 
 
 @pytest.fixture(params=["memory", "sqlite"])
