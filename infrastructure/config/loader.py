@@ -79,6 +79,16 @@ def _substitute(value: Any, environ: Mapping[str, str], where: str, unset: dict[
     return _VARIABLE.sub(replace, value)
 
 
+def _agent_named(data: dict[str, Any], path: str) -> str:
+    """`agents[2]` means little to an operator with ten agents: name the agent too."""
+    match = re.match(r"\$\.agents\[(\d+)\]", path)
+    agents = data.get("agents")
+    if not match or not isinstance(agents, list) or int(match.group(1)) >= len(agents):
+        return ""
+    entry = agents[int(match.group(1))]
+    return f" (agent {entry['name']!r})" if isinstance(entry, dict) and "name" in entry else ""
+
+
 def default_agent(environ: Mapping[str, str]) -> AgentConfig:
     url = environ.get(DEFAULT_AGENT_URL_VARIABLE) or DEFAULT_AGENT_URL
     return AgentConfig(DEFAULT_AGENT_NAME, SessionServiceConfig(StoreType.SQL, url))
@@ -97,7 +107,7 @@ def _validate(
         message = str(exc)
         path = message.rsplit(" - at `", 1)[-1].rstrip("`") if " - at `" in message else ""
         hint = f" (environment variable {unset[path]} is not set)" if path in unset else ""
-        raise ConfigError(f"{source}: {message.replace('`$.', '`')}{hint}") from exc
+        raise ConfigError(f"{source}: {message.replace('`$.', '`')}{hint}{_agent_named(data, path)}") from exc
     if config.agents is None:
         config = msgspec.structs.replace(config, agents=[default_agent(environ or {})])
     _require_urls(config, unset)
@@ -112,13 +122,16 @@ def _require_urls(config: Config, unset: dict[str, str]) -> None:
     stores = [("session_service", config.session_service)] + [
         (f"agents[{i}].session_service", agent.session_service) for i, agent in enumerate(config.agents or [])
     ]
+    names = {f"agents[{i}].session_service": agent.name for i, agent in enumerate(config.agents or [])}
     for where, store in stores:
         if store.type is StoreType.SQL and not store.database_url:
             variable = unset.get(f"$.{where}.database_url")
             hint = f": environment variable {variable} is not set and has no default" if variable else ""
-            raise ConfigError(f"{where}.database_url is required when type is sql{hint}")
+            agent = f" (agent {names[where]!r})" if where in names else ""
+            raise ConfigError(f"{where}.database_url{agent} is required when type is sql{hint}")
         if store.type is StoreType.SQL and store.database_url:
             try:
                 parse_url(store.database_url)
             except BadDatabaseURL as exc:
-                raise ConfigError(f"{where}.database_url: {exc}") from exc
+                agent = f" (agent {names[where]!r})" if where in names else ""
+                raise ConfigError(f"{where}.database_url{agent}: {exc}") from exc

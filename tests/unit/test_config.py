@@ -118,3 +118,51 @@ def test_a_value_with_yaml_syntax_cannot_change_the_structure(tmp_path: Path) ->
     path = write(tmp_path, 'session_service:\n  type: sql\n  database_url: "${URL}"\n')
     url = "postgresql://u:p#a:ss@h:5432/db"
     assert load_config(path, {"URL": url}).session_service.database_url == url
+
+
+def test_without_agents_one_default_agent_on_agent_database_url(tmp_path: Path) -> None:
+    config = load_config(None, {})
+    assert [(a.name, a.session_service.database_url) for a in config.agents or []] == [
+        ("default", "sqlite:///data/agent-session.db")
+    ]
+    env = {"AGENT_DATABASE_URL": "postgresql://agent_user:agent_pass@host:5432/agent_db"}
+    omitted = load_config(write(tmp_path, 'session_service:\n  type: "memory"\n'), env)
+    assert [a.session_service.database_url for a in omitted.agents or []] == [env["AGENT_DATABASE_URL"]]
+    assert load_config(write(tmp_path, "agents: []\n"), env).agents == []
+
+
+def test_the_seeds_per_agent_pattern_loads_as_written(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+agents:
+  - name: agent-a
+    session_service:
+      type: "sql"
+      database_url: "${AGENT_A_DATABASE_URL, sqlite:///agent-a.db}"
+      default_behavior: "PERSISTENT"
+  - name: agent-b
+    session_service:
+      type: "sql"
+      database_url: "${AGENT_B_DATABASE_URL, sqlite:///agent-b.db}"
+      default_behavior: "RUN_BASED"
+""",
+    )
+    config = load_config(path, {"AGENT_B_DATABASE_URL": "postgresql://agent_b_user:pass@host:5432/agent_b_db"})
+    assert [
+        (a.name, a.session_service.database_url, a.session_service.default_behavior) for a in config.agents or []
+    ] == [
+        ("agent-a", "sqlite:///agent-a.db", DefaultBehavior.PERSISTENT),
+        ("agent-b", "postgresql://agent_b_user:pass@host:5432/agent_b_db", DefaultBehavior.RUN_BASED),
+    ]
+
+
+def test_an_agent_without_its_variable_names_the_agent(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'agents:\n  - name: agent-a\n    session_service:\n      type: sql\n      database_url: "${AGENT_A_DATABASE_URL}"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert "agents[0].session_service.database_url (agent 'agent-a')" in str(caught.value)
+    assert "AGENT_A_DATABASE_URL" in str(caught.value)
