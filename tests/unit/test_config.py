@@ -160,7 +160,8 @@ agents:
 def test_an_agent_without_its_variable_names_the_agent(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        'agents:\n  - name: agent-a\n    session_service:\n      type: sql\n      database_url: "${AGENT_A_DATABASE_URL}"\n',
+        "agents:\n  - name: agent-a\n    session_service:\n      type: sql\n"
+        '      database_url: "${AGENT_A_DATABASE_URL}"\n',
     )
     with pytest.raises(ConfigError) as caught:
         load_config(path, {})
