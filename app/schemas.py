@@ -185,6 +185,7 @@ class StoreHealth(CamelStruct):
 class Readiness(CamelStruct):
     status: Literal["ready", "unavailable"]
     stores: dict[str, StoreHealth]
+    agents: Annotated[dict[str, StoreHealth], msgspec.Meta(description="Each configured agent's store.")]
 
 
 class InvalidParam(msgspec.Struct):

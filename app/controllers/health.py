@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from litestar import Response, get
 from litestar.datastructures import State
 
 from app.schemas import Health, Readiness, StoreHealth
 from app.stores import Stores
 from domain.errors import StoreUnavailable
+from domain.ports import AgentStore, GatewayStore
+from infrastructure.config.model import StoreType
 
 
 @get("/health", tags=["Operations"], summary="Alive: answers while the process runs")
 async def health() -> Health:
     return Health("ok")
+
+
+async def _check(store: GatewayStore | AgentStore, kind: StoreType) -> StoreHealth:
+    try:
+        await store.ping()
+    except StoreUnavailable as exc:
+        return StoreHealth(kind.value, reachable=False, error=str(exc))
+    return StoreHealth(kind.value, reachable=True)
 
 
 @get(
@@ -23,11 +35,12 @@ async def health() -> Health:
 )
 async def ready(state: State) -> Response[Readiness]:
     stores: Stores = state.stores
-    try:
-        await stores.gateway.ping()
-        gateway = StoreHealth(stores.gateway_type.value, reachable=True)
-    except StoreUnavailable as exc:
-        gateway = StoreHealth(stores.gateway_type.value, reachable=False, error=str(exc))
-    ok = gateway.reachable
-    body = Readiness("ready" if ok else "unavailable", {"gateway": gateway})
+    names = list(stores.agents)
+    checks = await asyncio.gather(
+        _check(stores.gateway, stores.gateway_type),
+        *(_check(stores.agents[n].store, stores.agent_types[n]) for n in names),
+    )
+    gateway, agents = checks[0], dict(zip(names, checks[1:], strict=True))
+    ok = all(c.reachable for c in checks)
+    body = Readiness("ready" if ok else "unavailable", {"gateway": gateway}, agents)
     return Response(body, status_code=200 if ok else 503, headers=None if ok else {"Retry-After": "5"})

@@ -5,15 +5,23 @@ from __future__ import annotations
 from litestar.testing import TestClient
 
 from app.factory import create_app
-from infrastructure.config.model import Config, SessionServiceConfig, StoreType
+from infrastructure.config.model import AgentConfig, Config, SessionServiceConfig, StoreType
 
 NOTHING_LISTENS = "postgresql://postgres:pw@127.0.0.1:1/none"
 
 
 def test_requests_answer_503_and_readiness_says_why() -> None:
-    config = Config(session_service=SessionServiceConfig(StoreType.SQL, NOTHING_LISTENS))
+    config = Config(
+        session_service=SessionServiceConfig(StoreType.SQL, NOTHING_LISTENS),
+        agents=[AgentConfig("agent-a", SessionServiceConfig(StoreType.SQL, NOTHING_LISTENS))],
+    )
     with TestClient(create_app(config)) as client:
-        for method, path in [("GET", "/api/v1/sessions"), ("POST", "/api/v1/sessions")]:
+        for method, path in [
+            ("GET", "/api/v1/sessions"),
+            ("POST", "/api/v1/sessions"),
+            ("GET", "/api/v1/agents/agent-a/sessions"),
+            ("POST", "/api/v1/agents/agent-a/sessions"),
+        ]:
             response = client.request(method, path, json={} if method == "POST" else None)
             assert response.status_code == 503, response.text
             assert response.headers["retry-after"] == "5"
@@ -26,4 +34,5 @@ def test_requests_answer_503_and_readiness_says_why() -> None:
             "reachable": False,
             "error": "the database did not answer",
         }
+        assert ready.json()["agents"]["agent-a"]["reachable"] is False
         assert client.get("/health").status_code == 200

@@ -163,6 +163,7 @@ def test_health_and_readiness(client: Client) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     ready = client.get("/health/ready")
     assert ready.status_code == 200 and ready.json()["stores"]["gateway"]["reachable"] is True
+    assert {name: a["reachable"] for name, a in ready.json()["agents"].items()} == {"agent-a": True, "agent-b": True}
 
 
 def test_responses_carry_a_request_id(client: Client) -> None:
