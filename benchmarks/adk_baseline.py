@@ -33,7 +33,9 @@ def event(i: int, timestamp: float | None = None) -> Event:
 
 
 async def appends(service: DatabaseSessionService, sessions: int, total: int) -> float:
-    made = [await service.create_session(app_name=APP, user_id=USER, session_id=f"a{sessions}-{s}") for s in range(sessions)]
+    made = [
+        await service.create_session(app_name=APP, user_id=USER, session_id=f"a{sessions}-{s}") for s in range(sessions)
+    ]
 
     async def writer(session, count: int) -> None:  # type: ignore[no-untyped-def]
         for i in range(count):

@@ -60,15 +60,34 @@ async def seed_history(store: SqlAgentStore, session_id: str, size: int) -> None
     async with store.engine.begin() as connection:
         await connection.execute(
             insert(agent_sessions),
-            {"app_name": store.app_name, "user_id": USER, "id": session_id, "state": "{}", "version": size + 1,
-             "last_sequence": size, "created_time": 0, "last_update_time": size},
+            {
+                "app_name": store.app_name,
+                "user_id": USER,
+                "id": session_id,
+                "state": "{}",
+                "version": size + 1,
+                "last_sequence": size,
+                "created_time": 0,
+                "last_update_time": size,
+            },
         )
         for start in range(0, size, 5000):
             await connection.execute(
                 insert(agent_events),
-                [{"app_name": store.app_name, "user_id": USER, "session_id": session_id, "sequence": i + 1,
-                  "id": f"{session_id}-{i}", "invocation_id": "inv", "author": "user", "timestamp": i, "body": body}
-                 for i in range(start, min(size, start + 5000))],
+                [
+                    {
+                        "app_name": store.app_name,
+                        "user_id": USER,
+                        "session_id": session_id,
+                        "sequence": i + 1,
+                        "id": f"{session_id}-{i}",
+                        "invocation_id": "inv",
+                        "author": "user",
+                        "timestamp": i,
+                        "body": body,
+                    }
+                    for i in range(start, min(size, start + 5000))
+                ],
             )
 
 
@@ -77,9 +96,19 @@ async def seed_sessions(store: SqlAgentStore, user: str, count: int) -> None:
         for start in range(0, count, 5000):
             await connection.execute(
                 insert(agent_sessions),
-                [{"app_name": store.app_name, "user_id": user, "id": f"{user}-{i}", "state": "{}", "version": 1,
-                  "last_sequence": 0, "created_time": i, "last_update_time": i}
-                 for i in range(start, min(count, start + 5000))],
+                [
+                    {
+                        "app_name": store.app_name,
+                        "user_id": user,
+                        "id": f"{user}-{i}",
+                        "state": "{}",
+                        "version": 1,
+                        "last_sequence": 0,
+                        "created_time": i,
+                        "last_update_time": i,
+                    }
+                    for i in range(start, min(count, start + 5000))
+                ],
             )
 
 
@@ -166,8 +195,17 @@ def raw_floor_sqlite(path: Path, total: int) -> dict[str, float]:
 def adk(url: str, args: argparse.Namespace) -> dict[str, float] | None:
     if not ADK_PYTHON.exists():
         return None
-    command = [str(ADK_PYTHON), "benchmarks/adk_baseline.py", url, "--appends", str(args.appends),
-               "--sizes", ",".join(str(s) for s in args.adk_sizes), "--whole", str(args.whole)]
+    command = [
+        str(ADK_PYTHON),
+        "benchmarks/adk_baseline.py",
+        url,
+        "--appends",
+        str(args.appends),
+        "--sizes",
+        ",".join(str(s) for s in args.adk_sizes),
+        "--whole",
+        str(args.whole),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=True)
     figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
     return figures
@@ -180,11 +218,15 @@ def report(backend: str, mine: dict[str, float], floor: dict[str, float], theirs
         raw = floor.get(key)
         other = (theirs or {}).get(key)
         higher_is_better = key.endswith("per_s")
-        vs_adk = "" if other is None else (f"{value / other:.1f}x" if higher_is_better else f"{other / value:.1f}x faster")
+        vs_adk = (
+            "" if other is None else (f"{value / other:.1f}x" if higher_is_better else f"{other / value:.1f}x faster")
+        )
         vs_floor = "" if raw is None else f"{value / raw:.2f}"
         unit = "/s" if higher_is_better else " ms"
-        print(f"  {key:<34}{value:>9.1f}{unit:<2}{'' if raw is None else f'{raw:9.0f}/s':>11}"
-              f"{'' if other is None else f'{other:9.1f}':>11}{vs_floor:>12}{vs_adk:>13}")
+        print(
+            f"  {key:<34}{value:>9.1f}{unit:<2}{'' if raw is None else f'{raw:9.0f}/s':>11}"
+            f"{'' if other is None else f'{other:9.1f}':>11}{vs_floor:>12}{vs_adk:>13}"
+        )
 
 
 def main() -> None:
@@ -200,8 +242,10 @@ def main() -> None:
     args.adk_sizes = [int(s) for s in args.adk_sizes.split(",")]
     args.session_counts = [int(s) for s in args.session_counts.split(",")]
     print("Agent store benchmark: library level (AgentService on SQLAlchemy Core), one process, this machine;")
-    print(f"ADK: google-adk's DatabaseSessionService in {ADK_PYTHON.parent.parent} "
-          f"({'present' if ADK_PYTHON.exists() else 'absent: run make bench-adk-env'}), same database server.")
+    print(
+        f"ADK: google-adk's DatabaseSessionService in {ADK_PYTHON.parent.parent} "
+        f"({'present' if ADK_PYTHON.exists() else 'absent: run make bench-adk-env'}), same database server."
+    )
     for backend in args.backends.split(","):
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as work:

@@ -137,6 +137,21 @@ class AgentSessionRepository(Protocol):
 
     async def update(self, session: AgentSession) -> None: ...
 
+    async def advance(
+        self,
+        user_id: str,
+        session_id: str,
+        *,
+        state_delta: dict[str, Any],
+        now: int,
+        expected_version: int | None = None,
+    ) -> AgentSession | None:
+        """Move the session on by one event, atomically, and lock it until the unit of work ends:
+        version + 1, last_sequence + 1, `state_delta` merged shallowly into its state, last update
+        `now`. Returns the session as it now is; None (and no change) when it does not exist or is
+        not at `expected_version`. One statement where the database allows it: this is the append path."""
+        ...
+
     async def delete(self, user_id: str, session_id: str) -> None:
         """Delete the session with its events."""
         ...
@@ -147,7 +162,9 @@ class AgentSessionRepository(Protocol):
 
 
 class EventRepository(Protocol):
-    async def add(self, user_id: str, session_id: str, event: Event) -> None: ...
+    async def add(self, user_id: str, session_id: str, event: Event) -> bool:
+        """Store the event; False (and nothing written) when its id is already stored in the session."""
+        ...
 
     async def get(self, user_id: str, session_id: str, event_id: str) -> Event | None: ...
 

@@ -90,12 +90,6 @@ class Event:
     timestamp: int
     body: dict[str, Any]
 
-    @property
-    def state_delta(self) -> dict[str, Any]:
-        actions = self.body.get("actions")
-        delta = actions.get("stateDelta") if isinstance(actions, dict) else None
-        return delta if isinstance(delta, dict) else {}
-
 
 @dataclass(frozen=True, slots=True)
 class Run:

@@ -123,37 +123,39 @@ class AgentService:
         """
         if data.id is not None:
             check_id("id", data.id)
+        body = _stored_body(data.body)
+        delta = StateDelta.split(_state_delta(body))
+        now = self._clock()
         async with self.store.unit_of_work() as uow:
-            session = await _owned(uow, user_id, session_id, for_update=True)
-            if data.id is not None:
-                stored = await uow.events.get(user_id, session_id, data.id)
-                if stored is not None:
-                    return Appended(stored, created=False, version=session.version)
-            if expected_version is not None and expected_version != session.version:
-                raise PreconditionFailed(expected_version, session.version)
-            now = self._clock()
-            body = _stored_body(data.body)
+            session = await uow.sessions.advance(
+                user_id, session_id, state_delta=delta.session, now=now, expected_version=expected_version
+            )
+            if session is None:
+                current = await _owned(uow, user_id, session_id)
+                if (stored := await self._stored(uow, user_id, session_id, data.id)) is not None:
+                    return Appended(stored, created=False, version=current.version)
+                raise PreconditionFailed(expected_version or 0, current.version)
             event = Event(
                 id=data.id or uuid.uuid4().hex,
-                sequence=session.last_sequence + 1,
+                sequence=session.last_sequence,
                 invocation_id=data.invocation_id,
                 author=data.author,
                 timestamp=data.timestamp if data.timestamp is not None else now,
                 body=body,
             )
-            await uow.events.add(user_id, session_id, event)
-            delta = StateDelta.split(event.state_delta)
-            session = replace(
-                session,
-                state={**session.state, **delta.session},
-                version=session.version + 1,
-                last_sequence=event.sequence,
-                last_update_time=max(now, session.last_update_time),
-            )
-            await uow.sessions.update(session)
-            await self._merge_shared(uow, user_id, delta)
-            await uow.commit()
-        return Appended(event, created=True, version=session.version)
+            if await uow.events.add(user_id, session_id, event):
+                await self._merge_shared(uow, user_id, delta)
+                await uow.commit()
+                return Appended(event, created=True, version=session.version)
+        # The id was stored already: the block above ended without commit, so nothing moved on.
+        async with self.store.unit_of_work(read_only=True) as uow:
+            current = await _owned(uow, user_id, session_id)
+            stored = await self._stored(uow, user_id, session_id, data.id)
+            assert stored is not None  # events are never deleted but with their session
+            return Appended(stored, created=False, version=current.version)
+
+    async def _stored(self, uow: AgentUnitOfWork, user_id: str, session_id: str, event_id: str | None) -> Event | None:
+        return None if event_id is None else await uow.events.get(user_id, session_id, event_id)
 
     async def list_events(
         self, user_id: str, session_id: str, *, after_sequence: int = 0, limit: int = 100
@@ -234,6 +236,12 @@ async def _owned(uow: AgentUnitOfWork, user_id: str, session_id: str, *, for_upd
 
 async def _state(uow: AgentUnitOfWork, session: AgentSession) -> dict[str, Any]:
     return merged_state(session.state, await uow.states.app(), await uow.states.user(session.user_id))
+
+
+def _state_delta(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions")
+    delta = actions.get("stateDelta") if isinstance(actions, dict) else None
+    return delta if isinstance(delta, dict) else {}
 
 
 def _stored_body(body: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domain.agent.model import AgentSession, Event, Run
@@ -49,6 +49,28 @@ class MemoryAgentSessionRepository:
     async def update(self, session: AgentSession) -> None:
         self._t.sessions.put((session.user_id, session.id), session)
 
+    async def advance(
+        self,
+        user_id: str,
+        session_id: str,
+        *,
+        state_delta: dict[str, Any],
+        now: int,
+        expected_version: int | None = None,
+    ) -> AgentSession | None:
+        current = self._t.sessions.rows.get((user_id, session_id))
+        if current is None or (expected_version is not None and current.version != expected_version):
+            return None
+        advanced = replace(
+            current,
+            state={**current.state, **state_delta},
+            version=current.version + 1,
+            last_sequence=current.last_sequence + 1,
+            last_update_time=now,
+        )
+        await self.update(advanced)
+        return advanced
+
     async def delete(self, user_id: str, session_id: str) -> None:
         key = (user_id, session_id)
         if key in self._t.sessions.rows:
@@ -67,10 +89,10 @@ class MemoryEventRepository:
     def _of(self, user_id: str, session_id: str) -> _History:
         return self._t.events.rows.get((user_id, session_id)) or _History()
 
-    async def add(self, user_id: str, session_id: str, event: Event) -> None:
+    async def add(self, user_id: str, session_id: str, event: Event) -> bool:
         history = self._t.events.rows[(user_id, session_id)]
         if event.id in history.by_id:
-            raise Conflict(f"event {event.id!r} is already stored in session {session_id!r}")
+            return False
         history.events.append(event)
         history.by_id[event.id] = event
 
@@ -79,6 +101,7 @@ class MemoryEventRepository:
             del history.by_id[event.id]
 
         self._t.events.journal.append(undo)
+        return True
 
     async def get(self, user_id: str, session_id: str, event_id: str) -> Event | None:
         return self._of(user_id, session_id).by_id.get(event_id)

@@ -81,13 +81,37 @@ async def test_an_event_id_is_stored_once_per_session(agent_store: AgentStore) -
     async with agent_store.unit_of_work() as uow:
         await uow.sessions.add(session("s1"))
         await uow.sessions.add(session("s2"))
-        await uow.events.add("alice", "s1", event(1, eid="same"))
-        await uow.events.add("alice", "s2", event(1, eid="same"))
+        assert await uow.events.add("alice", "s1", event(1, eid="same"))
+        assert await uow.events.add("alice", "s2", event(1, eid="same"))
         await uow.commit()
-    with pytest.raises(Conflict):
-        async with agent_store.unit_of_work() as uow:
-            await uow.events.add("alice", "s1", event(2, eid="same"))
-            await uow.commit()
+    async with agent_store.unit_of_work() as uow:
+        assert not await uow.events.add("alice", "s1", event(2, eid="same"))
+        assert await uow.events.add("alice", "s1", event(2, eid="other"))  # the transaction is still usable
+        await uow.commit()
+    async with agent_store.unit_of_work(read_only=True) as uow:
+        assert [e.id for e in await uow.events.recent("alice", "s1")] == ["same", "other"]
+
+
+@pytest.mark.parametrize(
+    "delta",
+    [{}, {"k": 1}, {"nested": {"b": 2}, "gone": None}, {'we"ird\\key': [1, {"x": None}], "ünï": "cödé"}],
+)
+async def test_advancing_a_session_moves_it_on_by_one_and_merges_shallowly(
+    agent_store: AgentStore, delta: dict[str, object]
+) -> None:
+    start = AgentSession("s1", "alice", {"keep": 1, "nested": {"a": 1}, "gone": 0}, 4, 3, 500, 1000)
+    async with agent_store.unit_of_work() as uow:
+        await uow.sessions.add(start)
+        await uow.commit()
+    async with agent_store.unit_of_work() as uow:
+        assert await uow.sessions.advance("alice", "s1", state_delta=delta, now=2000, expected_version=3) is None
+        assert await uow.sessions.advance("bob", "s1", state_delta=delta, now=2000) is None
+        moved = await uow.sessions.advance("alice", "s1", state_delta=delta, now=2000, expected_version=4)
+        await uow.commit()
+    expected = AgentSession("s1", "alice", {**start.state, **delta}, 5, 4, 500, 2000)
+    assert moved == expected
+    async with agent_store.unit_of_work(read_only=True) as uow:
+        assert await uow.sessions.get("alice", "s1") == expected
 
 
 async def test_deleting_a_session_deletes_its_events(agent_store: AgentStore) -> None:

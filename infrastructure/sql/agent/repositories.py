@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Table, Text, and_, bindparam, cast, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,6 +50,44 @@ class _Repository:
     def __init__(self, connection: AsyncConnection, app_name: str) -> None:
         self._db = connection
         self._app = app_name
+
+
+def _advance_statement(*, merge: Any, expected: bool) -> Any:
+    statement = (
+        update(agent_sessions)
+        .where(S.app_name == bindparam("app"), S.user_id == bindparam("user"), S.id == bindparam("sid"))
+        .values(version=S.version + 1, last_sequence=S.last_sequence + 1, last_update_time=bindparam("now"))
+        .returning(*agent_sessions.c)
+    )
+    if merge is not None:
+        statement = statement.values(state=merge)
+    return statement.where(S.version == bindparam("expected")) if expected else statement
+
+
+# PostgreSQL's jsonb `||` is exactly a shallow merge: the whole append step is one prebuilt statement.
+_PG_MERGE = cast(cast(S.state, JSONB).op("||")(bindparam("delta", type_=JSONB)), Text)
+_PG_ADVANCE = {
+    (delta, expected): _advance_statement(merge=_PG_MERGE if delta else None, expected=expected)
+    for delta in (False, True)
+    for expected in (False, True)
+}
+_INSERT_NEW_EVENT = {
+    name: dialect_insert(agent_events)
+    .on_conflict_do_nothing(index_elements=["app_name", "user_id", "session_id", "id"])
+    .returning(E.sequence)
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
+def _sqlite_merge(delta: dict[str, Any]) -> Any:
+    """SQLite's json_set with one path per key is a shallow merge too (json_patch would merge nested
+    objects and drop nulls); None for keys its path syntax cannot quote."""
+    if any('"' in k or "\\" in k for k in delta):
+        return None
+    arguments: list[Any] = []
+    for key, value in delta.items():
+        arguments += [f'$."{key}"', func.json(_encode(value).decode())]
+    return func.json_set(S.state, *arguments)
 
 
 def _session(row: Any) -> AgentSession:
@@ -90,6 +132,44 @@ class SqlAgentSessionRepository(_Repository):
         key = and_(S.app_name == self._app, S.user_id == session.user_id, S.id == session.id)
         await self._db.execute(update(agent_sessions).where(key).values(**values))
 
+    async def advance(
+        self,
+        user_id: str,
+        session_id: str,
+        *,
+        state_delta: dict[str, Any],
+        now: int,
+        expected_version: int | None = None,
+    ) -> AgentSession | None:
+        params: dict[str, Any] = {"app": self._app, "user": user_id, "sid": session_id, "now": now}
+        if expected_version is not None:
+            params["expected"] = expected_version
+        dialect = self._db.dialect.name
+        statement = None
+        if dialect == "postgresql":
+            statement = _PG_ADVANCE[(bool(state_delta), expected_version is not None)]
+            params["delta"] = state_delta
+        elif dialect == "sqlite":
+            merge = _sqlite_merge(state_delta) if state_delta else None
+            if merge is not None or not state_delta:
+                statement = _advance_statement(merge=merge, expected=expected_version is not None)
+        if statement is not None:
+            row = (await self._db.execute(statement, params)).first()
+            return None if row is None else _session(row)
+        # MySQL has no UPDATE ... RETURNING: lock the row, read it, write it back.
+        current = await self.get(user_id, session_id, for_update=True)
+        if current is None or (expected_version is not None and current.version != expected_version):
+            return None
+        advanced = replace(
+            current,
+            state={**current.state, **state_delta},
+            version=current.version + 1,
+            last_sequence=current.last_sequence + 1,
+            last_update_time=now,
+        )
+        await self.update(advanced)
+        return advanced
+
     async def delete(self, user_id: str, session_id: str) -> None:
         params = {"app": self._app, "user": user_id, "sid": session_id}
         await self._db.execute(delete(agent_events).where(_EVENTS_OF), params)
@@ -109,21 +189,32 @@ class SqlAgentSessionRepository(_Repository):
 
 
 class SqlEventRepository(_Repository):
-    async def add(self, user_id: str, session_id: str, event: Event) -> None:
-        await self._db.execute(
-            insert(agent_events),
-            {
-                "app_name": self._app,
-                "user_id": user_id,
-                "session_id": session_id,
-                "sequence": event.sequence,
-                "id": event.id,
-                "invocation_id": event.invocation_id,
-                "author": event.author,
-                "timestamp": event.timestamp,
-                "body": _encode(event.body).decode(),
-            },
-        )
+    async def add(self, user_id: str, session_id: str, event: Event) -> bool:
+        values = {
+            "app_name": self._app,
+            "user_id": user_id,
+            "session_id": session_id,
+            "sequence": event.sequence,
+            "id": event.id,
+            "invocation_id": event.invocation_id,
+            "author": event.author,
+            "timestamp": event.timestamp,
+            "body": _encode(event.body).decode(),
+        }
+        dialect = self._db.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            # The unique (session, event id) index answers "already stored?" in the same statement.
+            on_conflict = (pg_insert if dialect == "postgresql" else sqlite_insert)(
+                agent_events
+            ).on_conflict_do_nothing(index_elements=["app_name", "user_id", "session_id", "id"])
+            # RETURNING, not rowcount: the row that comes back is the row that was written.
+            written = await self._db.execute(on_conflict.returning(agent_events.c.sequence), values)
+            return written.first() is not None
+        # MySQL: INSERT IGNORE would also swallow truncation errors, so ask first.
+        if await self.get(user_id, session_id, event.id) is not None:
+            return False
+        await self._db.execute(insert(agent_events), values)
+        return True
 
     async def get(self, user_id: str, session_id: str, event_id: str) -> Event | None:
         params = {"app": self._app, "user": user_id, "sid": session_id, "eid": event_id}
