@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from domain.agent.model import AgentSession, Event, Run
+from domain.agent.model import AgentSession, Event, Run, StateDelta
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
 from domain.paging import SortKey
 
@@ -222,6 +222,23 @@ class AgentStore(Protocol):
     persistent: bool
 
     def unit_of_work(self, *, read_only: bool = False) -> AgentUnitOfWork: ...
+
+    async def append(
+        self,
+        user_id: str,
+        session_id: str,
+        event: Event,
+        delta: StateDelta,
+        *,
+        now: int,
+        expected_version: int | None = None,
+    ) -> AgentSession | None:
+        """Append `event` atomically: the next sequence (its own is ignored), `delta` merged into
+        the three state scopes, version + 1, last update `now`. Returns the session as it now is;
+        None, with nothing written, when the session is missing, is not at `expected_version`, or
+        already holds an event with this id. The hot path of the product: a store may do it in
+        one statement (`domain.agent.service.append_in` is the portable way)."""
+        ...
 
     async def ping(self) -> None: ...
 

@@ -115,47 +115,35 @@ class AgentService:
     async def append_event(
         self, user_id: str, session_id: str, data: EventInput, *, expected_version: int | None = None
     ) -> Appended:
-        """Store an event and apply its state delta, all in one transaction.
+        """Store an event and apply its state delta, atomically.
 
-        The session row is locked for the append, so appenders in any number of processes take
-        turns: sequences run 1..N with no gap and no duplicate. A re-sent event (same id) is
+        Appends to one session take turns on the database's row lock, so appenders in any number
+        of processes get sequences 1..N with no gap and no duplicate. A re-sent event (same id) is
         stored once and answered with the stored copy, whatever the version is by then.
         """
         if data.id is not None:
             check_id("id", data.id)
         body = _stored_body(data.body)
-        delta = StateDelta.split(_state_delta(body))
         now = self._clock()
-        async with self.store.unit_of_work() as uow:
-            session = await uow.sessions.advance(
-                user_id, session_id, state_delta=delta.session, now=now, expected_version=expected_version
-            )
-            if session is None:
-                current = await _owned(uow, user_id, session_id)
-                if (stored := await self._stored(uow, user_id, session_id, data.id)) is not None:
-                    return Appended(stored, created=False, version=current.version)
-                raise PreconditionFailed(expected_version or 0, current.version)
-            event = Event(
-                id=data.id or uuid.uuid4().hex,
-                sequence=session.last_sequence,
-                invocation_id=data.invocation_id,
-                author=data.author,
-                timestamp=data.timestamp if data.timestamp is not None else now,
-                body=body,
-            )
-            if await uow.events.add(user_id, session_id, event):
-                await self._merge_shared(uow, user_id, delta)
-                await uow.commit()
-                return Appended(event, created=True, version=session.version)
-        # The id was stored already: the block above ended without commit, so nothing moved on.
+        event = Event(
+            id=data.id or uuid.uuid4().hex,
+            sequence=0,
+            invocation_id=data.invocation_id,
+            author=data.author,
+            timestamp=data.timestamp if data.timestamp is not None else now,
+            body=body,
+        )
+        session = await self.store.append(
+            user_id, session_id, event, StateDelta.split(_state_delta(body)), now=now, expected_version=expected_version
+        )
+        if session is not None:
+            return Appended(replace(event, sequence=session.last_sequence), created=True, version=session.version)
+        # Nothing was written: say why.
         async with self.store.unit_of_work(read_only=True) as uow:
             current = await _owned(uow, user_id, session_id)
-            stored = await self._stored(uow, user_id, session_id, data.id)
-            assert stored is not None  # events are never deleted but with their session
-            return Appended(stored, created=False, version=current.version)
-
-    async def _stored(self, uow: AgentUnitOfWork, user_id: str, session_id: str, event_id: str | None) -> Event | None:
-        return None if event_id is None else await uow.events.get(user_id, session_id, event_id)
+            if data.id is not None and (stored := await uow.events.get(user_id, session_id, data.id)) is not None:
+                return Appended(stored, created=False, version=current.version)
+        raise PreconditionFailed(expected_version or 0, current.version)
 
     async def list_events(
         self, user_id: str, session_id: str, *, after_sequence: int = 0, limit: int = 100
@@ -225,6 +213,30 @@ class AgentService:
         copy = await uow.sessions.get(user_id, target)
         if copy is not None and events:
             await uow.sessions.update(replace(copy, last_sequence=events[-1].sequence))
+
+
+async def append_in(
+    uow: AgentUnitOfWork,
+    user_id: str,
+    session_id: str,
+    event: Event,
+    delta: StateDelta,
+    *,
+    now: int,
+    expected_version: int | None = None,
+) -> AgentSession | None:
+    """AgentStore.append through the repositories, for stores without a faster way; the caller
+    commits when a session comes back."""
+    session = await uow.sessions.advance(
+        user_id, session_id, state_delta=delta.session, now=now, expected_version=expected_version
+    )
+    if session is None or not await uow.events.add(user_id, session_id, replace(event, sequence=session.last_sequence)):
+        return None
+    if delta.app:
+        await uow.states.merge_app(delta.app)
+    if delta.user:
+        await uow.states.merge_user(user_id, delta.user)
+    return session
 
 
 async def _owned(uow: AgentUnitOfWork, user_id: str, session_id: str, *, for_update: bool = False) -> AgentSession:

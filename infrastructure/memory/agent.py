@@ -7,7 +7,8 @@ import bisect
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from domain.agent.model import AgentSession, Event, Run
+from domain.agent.model import AgentSession, Event, Run, StateDelta
+from domain.agent.service import append_in
 from domain.errors import Conflict
 from domain.paging import SortKey
 from infrastructure.memory.journal import MemoryUnitOfWork, Table, ordered_page
@@ -176,6 +177,24 @@ class MemoryAgentStore:
 
     def unit_of_work(self, *, read_only: bool = False) -> MemoryAgentUnitOfWork:
         return MemoryAgentUnitOfWork(self._tables, self._lock)
+
+    async def append(
+        self,
+        user_id: str,
+        session_id: str,
+        event: Event,
+        delta: StateDelta,
+        *,
+        now: int,
+        expected_version: int | None = None,
+    ) -> AgentSession | None:
+        async with self.unit_of_work() as uow:
+            session = await append_in(
+                uow, user_id, session_id, event, delta, now=now, expected_version=expected_version
+            )
+            if session is not None:
+                await uow.commit()
+            return session
 
     async def ping(self) -> None:
         return None

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from domain.agent.model import AgentSession, Behavior, Event, Run
+from domain.agent.model import AgentSession, Behavior, Event, Run, StateDelta
 from domain.agent.service import AgentService, EventInput
 from domain.errors import Conflict
 from domain.paging import PageRequest, SortKey
@@ -211,3 +211,26 @@ async def test_agents_sharing_a_database_never_see_each_others_rows(
     finally:
         for s in stores:
             await s.aclose()
+
+
+async def test_append_writes_everything_or_nothing(agent_store: AgentStore) -> None:
+    async with agent_store.unit_of_work() as uow:
+        await uow.sessions.add(AgentSession("s1", "alice", {"a": 1}, 1, 0, 500, 500))
+        await uow.commit()
+    delta = StateDelta(session={"b": {"x": 1}}, app={"shared": True}, user={"lang": "pt"})
+    first = await agent_store.append("alice", "s1", event(0, eid="e1"), delta, now=600, expected_version=1)
+    assert first == AgentSession("s1", "alice", {"a": 1, "b": {"x": 1}}, 2, 1, 500, 600)
+    second = await agent_store.append("alice", "s1", event(0, eid="e2"), StateDelta(app={"more": 1}), now=700)
+    assert second is not None and (second.version, second.last_sequence) == (3, 2)
+    # Refused, each with nothing written: stale version, a stored id, someone else's or no session.
+    assert await agent_store.append("alice", "s1", event(0, eid="e3"), delta, now=800, expected_version=2) is None
+    assert await agent_store.append("alice", "s1", event(0, eid="e1"), StateDelta(app={"x": 1}), now=800) is None
+    assert await agent_store.append("bob", "s1", event(0, eid="e4"), delta, now=800) is None
+    assert await agent_store.append("alice", "nope", event(0, eid="e5"), delta, now=800) is None
+    async with agent_store.unit_of_work(read_only=True) as uow:
+        assert [(e.id, e.sequence) for e in await uow.events.recent("alice", "s1")] == [("e1", 1), ("e2", 2)]
+        stored = await uow.sessions.get("alice", "s1")
+        assert stored is not None and (stored.version, stored.last_update_time) == (3, 700)
+        assert await uow.states.app() == {"shared": True, "more": 1}
+        assert await uow.states.user("alice") == {"lang": "pt"}
+        assert await uow.states.user("bob") == {}

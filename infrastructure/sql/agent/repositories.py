@@ -90,7 +90,7 @@ def _sqlite_merge(delta: dict[str, Any]) -> Any:
     return func.json_set(S.state, *arguments)
 
 
-def _session(row: Any) -> AgentSession:
+def session_of(row: Any) -> AgentSession:
     return AgentSession(
         id=row.id,
         user_id=row.user_id,
@@ -125,7 +125,7 @@ class SqlAgentSessionRepository(_Repository):
     async def get(self, user_id: str, session_id: str, *, for_update: bool = False) -> AgentSession | None:
         statement = _SESSION_LOCKED if for_update else _SESSION
         row = (await self._db.execute(statement, {"app": self._app, "user": user_id, "sid": session_id})).first()
-        return None if row is None else _session(row)
+        return None if row is None else session_of(row)
 
     async def update(self, session: AgentSession) -> None:
         values = self._values(session)
@@ -155,7 +155,7 @@ class SqlAgentSessionRepository(_Repository):
                 statement = _advance_statement(merge=merge, expected=expected_version is not None)
         if statement is not None:
             row = (await self._db.execute(statement, params)).first()
-            return None if row is None else _session(row)
+            return None if row is None else session_of(row)
         # MySQL has no UPDATE ... RETURNING: lock the row, read it, write it back.
         current = await self.get(user_id, session_id, for_update=True)
         if current is None or (expected_version is not None and current.version != expected_version):
@@ -185,7 +185,7 @@ class SqlAgentSessionRepository(_Repository):
         statement = (
             select(agent_sessions).where(*conditions).order_by(S.last_update_time.desc(), S.id.desc()).limit(limit)
         )
-        return [_session(row) for row in (await self._db.execute(statement)).all()]
+        return [session_of(row) for row in (await self._db.execute(statement)).all()]
 
 
 class SqlEventRepository(_Repository):
