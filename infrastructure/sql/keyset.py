@@ -11,10 +11,16 @@ from domain.paging import SortKey
 
 
 def after_key(time_col: Any, id_col: Any, key: SortKey, *, descending: bool) -> ColumnElement[bool]:
-    # Spelled out rather than a row-value comparison: MySQL does not use an index for (a, b) < (x, y).
+    """(time, id) beyond `key`, spelled so every database seeks the index to it.
+
+    `time <= t AND (time < t OR id < i)` rather than `(time, id) < (t, i)` (which MySQL does not
+    turn into an index range) or a bare OR (which PostgreSQL only filters with, scanning from the
+    first row: deep pages would cost more and more). The leading bound is a range condition
+    everywhere, so a page costs the same however deep it is.
+    """
     if descending:
-        return or_(time_col < key.time, and_(time_col == key.time, id_col < key.id))
-    return or_(time_col > key.time, and_(time_col == key.time, id_col > key.id))
+        return and_(time_col <= key.time, or_(time_col < key.time, id_col < key.id))
+    return and_(time_col >= key.time, or_(time_col > key.time, id_col > key.id))
 
 
 def ordered(time_col: Any, id_col: Any, *, descending: bool) -> tuple[Any, Any]:

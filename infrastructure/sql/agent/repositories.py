@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, Text, and_, bindparam, cast, delete, func, insert, or_, select, update
+from sqlalchemy import Table, Text, and_, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,6 +23,7 @@ from infrastructure.sql.agent.tables import (
     agent_sessions,
     agent_user_states,
 )
+from infrastructure.sql.keyset import after_key
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
@@ -179,9 +180,7 @@ class SqlAgentSessionRepository(_Repository):
     async def list(self, user_id: str, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
         conditions = [S.app_name == self._app, S.user_id == user_id]
         if after is not None:
-            conditions.append(
-                or_(S.last_update_time < after.time, and_(S.last_update_time == after.time, S.id < after.id))
-            )
+            conditions.append(after_key(S.last_update_time, S.id, after, descending=True))
         statement = (
             select(agent_sessions).where(*conditions).order_by(S.last_update_time.desc(), S.id.desc()).limit(limit)
         )
