@@ -137,6 +137,13 @@ class AgentSessionRepository(Protocol):
 
     async def update(self, session: AgentSession) -> None: ...
 
+    async def get_with_shared_state(
+        self, user_id: str, session_id: str
+    ) -> tuple[AgentSession, dict[str, Any], dict[str, Any]] | None:
+        """The session with the agent's (`app:`) and the user's (`user:`) state, read together:
+        what a reader needs, in one round trip where the store allows."""
+        ...
+
     async def advance(
         self,
         user_id: str,

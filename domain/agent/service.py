@@ -88,13 +88,16 @@ class AgentService:
         if num_recent_events is not None and num_recent_events < 0:
             raise InvalidInput("numRecentEvents", "must be 0 or more")
         async with self.store.unit_of_work(read_only=True) as uow:
-            session = await _owned(uow, user_id, session_id)
+            found = await uow.sessions.get_with_shared_state(user_id, session_id)
+            if found is None:
+                raise NotFound("session", session_id)
+            session, app, user = found
             events: list[Event] = []
             if num_recent_events != 0:
                 events = await uow.events.recent(
                     user_id, session_id, limit=num_recent_events, after_timestamp=after_timestamp
                 )
-            return SessionView(session, await _state(uow, session), events)
+            return SessionView(session, merged_state(session.state, app, user), events)
 
     async def list_sessions(self, user_id: str, page: PageRequest) -> Page[SessionView]:
         """The user's sessions of this agent, newest first, without events."""

@@ -50,6 +50,15 @@ class MemoryAgentSessionRepository:
     async def update(self, session: AgentSession) -> None:
         self._t.sessions.put((session.user_id, session.id), session)
 
+    async def get_with_shared_state(
+        self, user_id: str, session_id: str
+    ) -> tuple[AgentSession, dict[str, Any], dict[str, Any]] | None:
+        session = self._t.sessions.rows.get((user_id, session_id))
+        if session is None:
+            return None
+        app = dict(self._t.app_state.rows.get(MemoryStateRepository.APP, {}))
+        return session, app, dict(self._t.user_state.rows.get(user_id, {}))
+
     async def advance(
         self,
         user_id: str,

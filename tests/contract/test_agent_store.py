@@ -234,3 +234,24 @@ async def test_append_writes_everything_or_nothing(agent_store: AgentStore) -> N
         assert await uow.states.app() == {"shared": True, "more": 1}
         assert await uow.states.user("alice") == {"lang": "pt"}
         assert await uow.states.user("bob") == {}
+
+
+async def test_a_session_reads_with_its_shared_state_in_one_go(agent_store: AgentStore) -> None:
+    async with agent_store.unit_of_work() as uow:
+        await uow.sessions.add(session("s1", own=1))
+        await uow.sessions.add(session("s1", user="bob"))
+        await uow.commit()
+    async with agent_store.unit_of_work(read_only=True) as uow:
+        assert await uow.sessions.get_with_shared_state("alice", "s1") == (session("s1", own=1), {}, {})
+    async with agent_store.unit_of_work() as uow:
+        await uow.states.merge_app({"model": "m1"})
+        await uow.states.merge_user("alice", {"lang": "pt"})
+        await uow.commit()
+    async with agent_store.unit_of_work(read_only=True) as uow:
+        assert await uow.sessions.get_with_shared_state("alice", "s1") == (
+            session("s1", own=1),
+            {"model": "m1"},
+            {"lang": "pt"},
+        )
+        assert await uow.sessions.get_with_shared_state("bob", "s1") == (session("s1", user="bob"), {"model": "m1"}, {})
+        assert await uow.sessions.get_with_shared_state("carol", "s1") is None

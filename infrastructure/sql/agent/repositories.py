@@ -34,17 +34,26 @@ _SESSION = select(agent_sessions).where(
 )
 _SESSION_LOCKED = _SESSION.with_for_update()
 _EVENTS_OF = and_(E.app_name == bindparam("app"), E.user_id == bindparam("user"), E.session_id == bindparam("sid"))
-_EVENT_BY_ID = select(agent_events).where(_EVENTS_OF, E.id == bindparam("eid"))
-_EVENTS_AFTER = (
-    select(agent_events)
-    .where(_EVENTS_OF, E.sequence > bindparam("after"))
-    .order_by(E.sequence)
-    .limit(bindparam("limit", literal_execute=True))
-)
+# An event's own columns only: the session's key is known, and repeating it per row costs at 10^4 rows.
+_EVENT_COLUMNS = (E.id, E.sequence, E.invocation_id, E.author, E.timestamp, E.body)
+_EVENT_BY_ID = select(*_EVENT_COLUMNS).where(_EVENTS_OF, E.id == bindparam("eid"))
+_EVENTS_AFTER = select(*_EVENT_COLUMNS).where(_EVENTS_OF, E.sequence > bindparam("after")).order_by(E.sequence)
 
 
 def _now() -> int:
     return time.time_ns() // 1_000_000
+
+
+_APP_STATE, _USER_STATE = agent_app_states.alias("app_state"), agent_user_states.alias("user_state")
+_SESSION_WITH_SHARED_STATE = (
+    select(agent_sessions, _APP_STATE.c.state.label("app_state"), _USER_STATE.c.state.label("user_state"))
+    .select_from(
+        agent_sessions.outerjoin(_APP_STATE, _APP_STATE.c.app_name == S.app_name).outerjoin(
+            _USER_STATE, and_(_USER_STATE.c.app_name == S.app_name, _USER_STATE.c.user_id == S.user_id)
+        )
+    )
+    .where(S.app_name == bindparam("app"), S.user_id == bindparam("user"), S.id == bindparam("sid"))
+)
 
 
 class _Repository:
@@ -104,7 +113,8 @@ def session_of(row: Any) -> AgentSession:
 
 
 def _event(row: Any) -> Event:
-    return Event(row.id, row.sequence, row.invocation_id, row.author, row.timestamp, _decode(row.body))
+    event_id, sequence, invocation_id, author, timestamp, body = row
+    return Event(event_id, sequence, invocation_id, author, timestamp, _decode(body))
 
 
 class SqlAgentSessionRepository(_Repository):
@@ -132,6 +142,15 @@ class SqlAgentSessionRepository(_Repository):
         values = self._values(session)
         key = and_(S.app_name == self._app, S.user_id == session.user_id, S.id == session.id)
         await self._db.execute(update(agent_sessions).where(key).values(**values))
+
+    async def get_with_shared_state(
+        self, user_id: str, session_id: str
+    ) -> tuple[AgentSession, dict[str, Any], dict[str, Any]] | None:
+        params = {"app": self._app, "user": user_id, "sid": session_id}
+        row = (await self._db.execute(_SESSION_WITH_SHARED_STATE, params)).first()
+        if row is None:
+            return None
+        return session_of(row), _decode(row.app_state or "{}"), _decode(row.user_state or "{}")
 
     async def advance(
         self,
@@ -225,7 +244,7 @@ class SqlEventRepository(_Repository):
     ) -> list[Event]:
         # Newest first through the primary key (an index range scan whatever the history's length),
         # then turned around: the cost is that of `limit` rows, not of the session.
-        statement = select(agent_events).where(_EVENTS_OF).order_by(E.sequence.desc())
+        statement = select(*_EVENT_COLUMNS).where(_EVENTS_OF).order_by(E.sequence.desc())
         if after_timestamp is not None:
             statement = statement.where(E.timestamp > after_timestamp)
         if limit is not None:
