@@ -156,3 +156,12 @@ def create_migration_engine(url: str) -> Engine:
     if target.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def create_sqlite_sync_engine(url: str) -> Engine:
+    """A sync engine on a SQLite file, for work done whole in a worker thread (one hop, not one per
+    statement as through aiosqlite); same pragmas and BEGIN IMMEDIATE as the async engine."""
+    engine = create_sync_engine(sync_url(url), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    _sqlite_write_transactions(engine)
+    return engine

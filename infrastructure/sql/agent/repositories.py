@@ -62,7 +62,7 @@ class _Repository:
         self._app = app_name
 
 
-def _advance_statement(*, merge: Any, expected: bool) -> Any:
+def advance_statement(*, merge: Any, expected: bool) -> Any:
     statement = (
         update(agent_sessions)
         .where(S.app_name == bindparam("app"), S.user_id == bindparam("user"), S.id == bindparam("sid"))
@@ -77,11 +77,11 @@ def _advance_statement(*, merge: Any, expected: bool) -> Any:
 # PostgreSQL's jsonb `||` is exactly a shallow merge: the whole append step is one prebuilt statement.
 _PG_MERGE = cast(cast(S.state, JSONB).op("||")(bindparam("delta", type_=JSONB)), Text)
 _PG_ADVANCE = {
-    (delta, expected): _advance_statement(merge=_PG_MERGE if delta else None, expected=expected)
+    (delta, expected): advance_statement(merge=_PG_MERGE if delta else None, expected=expected)
     for delta in (False, True)
     for expected in (False, True)
 }
-_INSERT_NEW_EVENT = {
+INSERT_NEW_EVENT = {
     name: dialect_insert(agent_events)
     .on_conflict_do_nothing(index_elements=["app_name", "user_id", "session_id", "id"])
     .returning(E.sequence)
@@ -89,7 +89,7 @@ _INSERT_NEW_EVENT = {
 }
 
 
-def _sqlite_merge(delta: dict[str, Any]) -> Any:
+def sqlite_merge(delta: dict[str, Any], column: Any = S.state) -> Any:
     """SQLite's json_set with one path per key is a shallow merge too (json_patch would merge nested
     objects and drop nulls); None for keys its path syntax cannot quote."""
     if any('"' in k or "\\" in k for k in delta):
@@ -97,7 +97,21 @@ def _sqlite_merge(delta: dict[str, Any]) -> Any:
     arguments: list[Any] = []
     for key, value in delta.items():
         arguments += [f'$."{key}"', func.json(_encode(value).decode())]
-    return func.json_set(S.state, *arguments)
+    return func.json_set(column, *arguments)
+
+
+def event_values(app_name: str, user_id: str, session_id: str, event: Event, sequence: int) -> dict[str, Any]:
+    return {
+        "app_name": app_name,
+        "user_id": user_id,
+        "session_id": session_id,
+        "sequence": sequence,
+        "id": event.id,
+        "invocation_id": event.invocation_id,
+        "author": event.author,
+        "timestamp": event.timestamp,
+        "body": _encode(event.body).decode(),
+    }
 
 
 def session_of(row: Any) -> AgentSession:
@@ -170,9 +184,9 @@ class SqlAgentSessionRepository(_Repository):
             statement = _PG_ADVANCE[(bool(state_delta), expected_version is not None)]
             params["delta"] = state_delta
         elif dialect == "sqlite":
-            merge = _sqlite_merge(state_delta) if state_delta else None
+            merge = sqlite_merge(state_delta) if state_delta else None
             if merge is not None or not state_delta:
-                statement = _advance_statement(merge=merge, expected=expected_version is not None)
+                statement = advance_statement(merge=merge, expected=expected_version is not None)
         if statement is not None:
             row = (await self._db.execute(statement, params)).first()
             return None if row is None else session_of(row)
@@ -208,26 +222,12 @@ class SqlAgentSessionRepository(_Repository):
 
 class SqlEventRepository(_Repository):
     async def add(self, user_id: str, session_id: str, event: Event) -> bool:
-        values = {
-            "app_name": self._app,
-            "user_id": user_id,
-            "session_id": session_id,
-            "sequence": event.sequence,
-            "id": event.id,
-            "invocation_id": event.invocation_id,
-            "author": event.author,
-            "timestamp": event.timestamp,
-            "body": _encode(event.body).decode(),
-        }
-        dialect = self._db.dialect.name
-        if dialect in ("postgresql", "sqlite"):
-            # The unique (session, event id) index answers "already stored?" in the same statement.
-            on_conflict = (pg_insert if dialect == "postgresql" else sqlite_insert)(
-                agent_events
-            ).on_conflict_do_nothing(index_elements=["app_name", "user_id", "session_id", "id"])
-            # RETURNING, not rowcount: the row that comes back is the row that was written.
-            written = await self._db.execute(on_conflict.returning(agent_events.c.sequence), values)
-            return written.first() is not None
+        values = event_values(self._app, user_id, session_id, event, event.sequence)
+        insert_new = INSERT_NEW_EVENT.get(self._db.dialect.name)
+        if insert_new is not None:
+            # The unique (session, event id) index answers "already stored?" in the same statement;
+            # RETURNING, not rowcount, says whether the row was written.
+            return (await self._db.execute(insert_new, values)).first() is not None
         # MySQL: INSERT IGNORE would also swallow truncation errors, so ask first.
         if await self.get(user_id, session_id, event.id) is not None:
             return False

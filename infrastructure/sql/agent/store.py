@@ -17,6 +17,8 @@ from infrastructure.sql.agent.repositories import (
     SqlStateRepository,
     session_of,
 )
+from infrastructure.sql.agent.sqlite_append import SqliteWriter, can_append
+from infrastructure.sql.engine import create_sqlite_sync_engine
 from infrastructure.sql.unit_of_work import SqlStore, SqlUnitOfWork, translate
 
 # The whole append as one statement, so it commits on its own (autocommit) in one round trip:
@@ -79,6 +81,10 @@ class SqlAgentStore(SqlStore):
     def __init__(self, engine: AsyncEngine, app_name: str) -> None:
         super().__init__(engine)
         self.app_name = app_name
+        # SQLite appends run whole in a worker thread (see sqlite_append) on a sync engine of the file.
+        self._sqlite = None
+        if engine.dialect.name == "sqlite":
+            self._sqlite = SqliteWriter(create_sqlite_sync_engine(str(engine.url)))
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlAgentUnitOfWork:
         return SqlAgentUnitOfWork(self.engine_for(read_only), read_only, self.app_name)
@@ -95,6 +101,13 @@ class SqlAgentStore(SqlStore):
     ) -> AgentSession | None:
         if self.engine.dialect.name == "postgresql":
             return await self._append_in_one_statement(user_id, session_id, event, delta, now, expected_version)
+        if self._sqlite is not None and can_append(delta):
+            try:
+                return await self._sqlite.append(
+                    self.app_name, user_id, session_id, event, delta, now, expected_version
+                )
+            except Exception as exc:
+                raise translate(exc) from exc
         async with self.unit_of_work() as uow:
             session = await append_in(
                 uow, user_id, session_id, event, delta, now=now, expected_version=expected_version
@@ -133,3 +146,8 @@ class SqlAgentStore(SqlStore):
         except Exception as exc:
             raise translate(exc) from exc
         return None if row is None else session_of(row)
+
+    async def close(self) -> None:
+        await super().close()
+        if self._sqlite is not None:
+            self._sqlite.close()
