@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import namedtuple
 from typing import Any
 
 import msgspec
@@ -18,6 +20,7 @@ from infrastructure.sql.agent.repositories import (
     session_of,
 )
 from infrastructure.sql.agent.sqlite_append import SqliteWriter, can_append
+from infrastructure.sql.agent.tables import agent_sessions
 from infrastructure.sql.engine import create_sqlite_sync_engine
 from infrastructure.sql.unit_of_work import SqlStore, SqlUnitOfWork, translate
 
@@ -59,6 +62,11 @@ WHERE app_name = :app AND user_id = :user AND id = :sid
 RETURNING agent_sessions.*
 """
 )
+
+
+# psycopg's own placeholder style, and the row shape RETURNING agent_sessions.* gives back.
+_PG_APPEND_SQL = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", _PG_APPEND.text)
+_SessionRow = namedtuple("_SessionRow", [c.name for c in agent_sessions.c])  # type: ignore[misc]
 
 
 def _json_or_none(scope: dict[str, Any]) -> str | None:
@@ -142,10 +150,14 @@ class SqlAgentStore(SqlStore):
         }
         try:
             async with self.autocommit_engine.connect() as connection:
-                row = (await connection.execute(_PG_APPEND, params)).first()
+                # Straight to psycopg for the hot statement: SQLAlchemy's execution layer costs as
+                # much CPU as the rest of the append (benchmarks/agent_store.py, 16 sessions).
+                raw = await connection.get_raw_connection()
+                cursor = await raw.driver_connection.execute(_PG_APPEND_SQL, params)  # type: ignore[union-attr]
+                row = await cursor.fetchone()
         except Exception as exc:
             raise translate(exc) from exc
-        return None if row is None else session_of(row)
+        return None if row is None else session_of(_SessionRow(*row))
 
     async def close(self) -> None:
         await super().close()
