@@ -78,7 +78,9 @@ def _engine_options(url: URL) -> dict[str, Any]:
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
     # As the incumbent learnt (its PR #1533): ping and recycle, or stale connections give 503s. The ping
     # runs only on connections idle for a while (see _ping_if_idle), not on every checkout.
-    options: dict[str, Any] = {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
+    # Room for a busy process's concurrency in the pool proper: connections beyond pool_size are closed on
+    # return, and opening one per request (a PostgreSQL backend each) costs more than the request.
+    options: dict[str, Any] = {"pool_size": 20, "max_overflow": 20, "pool_recycle": 1800}
     if url.get_backend_name() in ("mysql", "mariadb"):
         # InnoDB's default REPEATABLE READ takes gap locks on a locking read of a missing row, so two
         # requests creating sessions side by side deadlock; READ COMMITTED (PostgreSQL's default) does not.
