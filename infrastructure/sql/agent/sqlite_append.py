@@ -1,44 +1,70 @@
-"""The append on SQLite, done whole in a worker thread.
+"""The append on SQLite, done whole in one writer thread on the sqlite3 driver.
 
-Through aiosqlite every statement is a hop to its thread and back; an append is five of them and
-the hops cost more than SQLite's work. Here the whole transaction (BEGIN IMMEDIATE, claim the
+Through aiosqlite every statement is a hop to its thread and back, and an append is five of them;
+the hops cost more than SQLite's own work. Here the whole transaction (BEGIN IMMEDIATE, claim the
 sequence and merge the session's state, insert the event unless stored, merge the shared scopes,
-COMMIT) runs on the sqlite3 driver in one hop.
+COMMIT) is one hop, with SQL prepared once by the sqlite3 driver's statement cache. All values,
+JSON paths included, are bound parameters.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Engine, Table
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Engine
 
 from domain.agent.model import AgentSession, Event, StateDelta
-from infrastructure.sql.agent.repositories import (
-    INSERT_NEW_EVENT,
-    advance_statement,
-    event_values,
-    session_of,
-    sqlite_merge,
-)
-from infrastructure.sql.agent.tables import agent_app_states, agent_user_states
+from infrastructure.sql.agent.repositories import session_of
 
 _encode = msgspec.json.encode
+_SESSION_COLUMNS = "app_name, user_id, id, state, version, last_sequence, created_time, last_update_time"
+_INSERT_EVENT = (
+    "INSERT INTO agent_events (app_name, user_id, session_id, sequence, id, invocation_id, author, timestamp, body)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (app_name, user_id, session_id, id) DO NOTHING RETURNING sequence"
+)
 
 
 def can_append(delta: StateDelta) -> bool:
-    """json_set paths cannot quote every key; those few appends take the general path."""
-    return all(sqlite_merge(scope) is not None for scope in (delta.session, delta.app, delta.user) if scope)
+    """JSON paths cannot quote every key; the few appends with such keys take the general path."""
+    return not any('"' in k or "\\" in k for scope in (delta.session, delta.app, delta.user) for k in scope)
 
 
-def _merge_shared(connection: Connection, table: Table, key: dict[str, Any], delta: dict[str, Any], now: int) -> None:
-    upsert = sqlite_insert(table).values(**key, state=_encode(delta).decode(), update_time=now)
-    merged = sqlite_merge(delta, column=table.c.state)
-    connection.execute(
-        upsert.on_conflict_do_update(index_elements=list(key), set_={"state": merged, "update_time": now})
+def _json_set(column: str, delta: dict[str, Any]) -> tuple[str, list[Any]]:
+    """`json_set(column, path, value, ...)`: a shallow merge (json_patch would merge nested objects
+    and drop nulls)."""
+    params: list[Any] = []
+    for key, value in delta.items():
+        params += [f'$."{key}"', _encode(value).decode()]
+    return f"json_set({column}{', ?, json(?)' * len(delta)})", params
+
+
+def _advance(
+    db: sqlite3.Connection, key: list[Any], delta: dict[str, Any], now: int, expected: int | None
+) -> tuple[Any, ...] | None:
+    sets, params = "version = version + 1, last_sequence = last_sequence + 1, last_update_time = ?", [now]
+    if delta:
+        merge, merge_params = _json_set("state", delta)
+        sets, params = f"{sets}, state = {merge}", params + merge_params
+    where = "app_name = ? AND user_id = ? AND id = ?" + ("" if expected is None else " AND version = ?")
+    params += key + ([] if expected is None else [expected])
+    row: tuple[Any, ...] | None = db.execute(
+        f"UPDATE agent_sessions SET {sets} WHERE {where} RETURNING {_SESSION_COLUMNS}", params
+    ).fetchone()
+    return row
+
+
+def _merge_shared(db: sqlite3.Connection, table: str, key: dict[str, Any], delta: dict[str, Any], now: int) -> None:
+    merge, merge_params = _json_set("state", delta)
+    columns = ", ".join(key)
+    db.execute(
+        f"INSERT INTO {table} ({columns}, state, update_time) VALUES ({'?, ' * len(key)}?, ?)"
+        f" ON CONFLICT ({columns}) DO UPDATE SET state = {merge}, update_time = excluded.update_time",
+        [*key.values(), _encode(delta).decode(), now, *merge_params],
     )
 
 
@@ -52,27 +78,41 @@ def _append(
     now: int,
     expected_version: int | None,
 ) -> AgentSession | None:
-    with engine.connect() as connection, connection.begin() as transaction:
-        params: dict[str, Any] = {"app": app_name, "user": user_id, "sid": session_id, "now": now}
-        if expected_version is not None:
-            params["expected"] = expected_version
-        statement = advance_statement(
-            merge=sqlite_merge(delta.session) if delta.session else None, expected=expected_version is not None
-        )
-        row = connection.execute(statement, params).first()
-        if row is None:
-            transaction.rollback()
-            return None
-        session = session_of(row)
-        values = event_values(app_name, user_id, session_id, event, session.last_sequence)
-        if connection.execute(INSERT_NEW_EVENT["sqlite"], values).first() is None:
-            transaction.rollback()
-            return None
-        if delta.app:
-            _merge_shared(connection, agent_app_states, {"app_name": app_name}, delta.app, now)
-        if delta.user:
-            _merge_shared(connection, agent_user_states, {"app_name": app_name, "user_id": user_id}, delta.user, now)
-        return session
+    pooled = engine.raw_connection()
+    try:
+        db: sqlite3.Connection = pooled.driver_connection  # type: ignore[assignment]
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = _advance(db, [app_name, user_id, session_id], delta.session, now, expected_version)
+            if row is None:
+                db.execute("ROLLBACK")
+                return None
+            session = session_of(_Row(*row))
+            body = _encode(event.body).decode()
+            values = [app_name, user_id, session_id, session.last_sequence, event.id, event.invocation_id]
+            if db.execute(_INSERT_EVENT, [*values, event.author, event.timestamp, body]).fetchone() is None:
+                db.execute("ROLLBACK")
+                return None
+            if delta.app:
+                _merge_shared(db, "agent_app_states", {"app_name": app_name}, delta.app, now)
+            if delta.user:
+                _merge_shared(db, "agent_user_states", {"app_name": app_name, "user_id": user_id}, delta.user, now)
+            db.execute("COMMIT")
+            return session
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    finally:
+        pooled.close()
+
+
+class _Row:
+    """Attribute access over a RETURNING row, in the order of _SESSION_COLUMNS."""
+
+    def __init__(self, *values: Any) -> None:
+        for name, value in zip(_SESSION_COLUMNS.split(", "), values, strict=True):
+            setattr(self, name, value)
 
 
 class SqliteWriter:
