@@ -7,7 +7,7 @@ are never stored; other keys belong to the session. Reads merge the scopes back,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -73,6 +73,18 @@ class AgentSession:
     @property
     def sort_key(self) -> SortKey:
         return SortKey(self.last_update_time, self.id)
+
+    def advanced(self, state_delta: dict[str, Any], now: int, expected_version: int | None) -> AgentSession | None:
+        """The session one event on (see AgentSessionRepository.advance); None if not at `expected_version`."""
+        if expected_version is not None and self.version != expected_version:
+            return None
+        return replace(
+            self,
+            state={**self.state, **state_delta},
+            version=self.version + 1,
+            last_sequence=self.last_sequence + 1,
+            last_update_time=now,
+        )
 
 
 @dataclass(frozen=True, slots=True)

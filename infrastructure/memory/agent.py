@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from domain.agent.model import AgentSession, Event, Run, StateDelta
@@ -69,16 +69,9 @@ class MemoryAgentSessionRepository:
         expected_version: int | None = None,
     ) -> AgentSession | None:
         current = self._t.sessions.rows.get((user_id, session_id))
-        if current is None or (expected_version is not None and current.version != expected_version):
-            return None
-        advanced = replace(
-            current,
-            state={**current.state, **state_delta},
-            version=current.version + 1,
-            last_sequence=current.last_sequence + 1,
-            last_update_time=now,
-        )
-        await self.update(advanced)
+        advanced = current.advanced(state_delta, now, expected_version) if current is not None else None
+        if advanced is not None:
+            await self.update(advanced)
         return advanced
 
     async def delete(self, user_id: str, session_id: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 import msgspec
@@ -192,16 +191,9 @@ class SqlAgentSessionRepository(_Repository):
             return None if row is None else session_of(row)
         # MySQL has no UPDATE ... RETURNING: lock the row, read it, write it back.
         current = await self.get(user_id, session_id, for_update=True)
-        if current is None or (expected_version is not None and current.version != expected_version):
-            return None
-        advanced = replace(
-            current,
-            state={**current.state, **state_delta},
-            version=current.version + 1,
-            last_sequence=current.last_sequence + 1,
-            last_update_time=now,
-        )
-        await self.update(advanced)
+        advanced = current.advanced(state_delta, now, expected_version) if current is not None else None
+        if advanced is not None:
+            await self.update(advanced)
         return advanced
 
     async def delete(self, user_id: str, session_id: str) -> None:
