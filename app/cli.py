@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import structlog
 
-from app.stores import migrate_all
+from app.stores import migrate_all, scenarios, sql_stores
 from infrastructure.config.loader import ConfigError, load_config
 from infrastructure.config.model import Config, SessionServiceConfig, StoreType
 from infrastructure.logging import configure_logging
@@ -54,6 +54,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = int(args.port or os.environ.get("PORT") or config.server.port)
     for line in _describe(config):
         log.info("store", detail=line)
+    scenario, _ = scenarios(config)
+    if scenario.broken:
+        log.warning("scenario", scenario=scenario.value, meaning=scenario.meaning, advice=scenario.caveat)
+    else:
+        log.info("scenario", scenario=scenario.value, meaning=scenario.meaning)
     for lineage, url, before, after in migrate_all(config):
         if before == after:
             log.info("schema current", store=lineage, database=redact(url), revision=after)
@@ -66,29 +71,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    """Exit 0 for scenarios A, B and C; 3 for D, which the guide calls a broken experience."""
     config = _config(args)
     for line in _describe(config):
         print(line)
-    print("config OK")
-    return 0
+    scenario, per_agent = scenarios(config)
+    for name, pair in per_agent.items():
+        if pair is not scenario:
+            print(f"agent {name}: scenario {pair.value}: {pair.meaning}")
+    print(f"Scenario {scenario.value}: {scenario.meaning}")
+    if scenario.caveat:
+        print(f"{'warning' if scenario.broken else 'note'}: {scenario.caveat}")
+    return 3 if scenario.broken else 0
 
 
 def cmd_db(args: argparse.Namespace) -> int:
     config = _config(args)
-    store = config.session_service
-    if store.type is not StoreType.SQL or not store.database_url:
-        print("gateway store: memory (no database, nothing to migrate)")
-        return 0
-    if args.db_command == "upgrade":
-        before, after = migrate.upgrade("gateway", store.database_url)
-        print(
-            f"gateway store: {before or 'empty'} -> {after}" if before != after else f"gateway store: {after} (current)"
-        )
-    else:
-        revision = migrate.current("gateway", store.database_url)
-        head = migrate.head("gateway")
-        state = "current" if revision == head else f"behind head {head}"
-        print(f"gateway store: {revision or 'empty'} ({state})")
+    stores = sql_stores(config)
+    if not stores:
+        print("no SQL store configured: nothing to migrate")
+    for lineage, url in stores:
+        where = f"{lineage} store at {redact(url)}"
+        if args.db_command == "upgrade":
+            before, after = migrate.upgrade(lineage, url)
+            print(f"{where}: {before or 'empty'} -> {after}" if before != after else f"{where}: {after} (current)")
+        else:
+            revision, head = migrate.current(lineage, url), migrate.head(lineage)
+            state = "current" if revision == head else f"behind head {head}"
+            print(f"{where}: {revision or 'empty'} ({state})")
     return 0
 
 

@@ -176,14 +176,19 @@ class Health(CamelStruct):
     status: str
 
 
-class StoreHealth(CamelStruct):
+class StoreHealth(CamelStruct, omit_defaults=True):
     type: str
     reachable: bool
     error: str | None = None
+    scenario: Annotated[
+        str | None, msgspec.Meta(description="For an agent: the scenario of this agent with the gateway.")
+    ] = None
 
 
 class Readiness(CamelStruct):
     status: Literal["ready", "unavailable"]
+    scenario: Annotated[str, msgspec.Meta(description="A, B, C or D, as the session-storage guide defines them.")]
+    scenario_meaning: str
     stores: dict[str, StoreHealth]
     agents: Annotated[dict[str, StoreHealth], msgspec.Meta(description="Each configured agent's store.")]
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from domain.agent.model import Behavior
 from domain.agent.service import AgentService
 from domain.ports import AgentStore, GatewayStore
+from domain.scenario import Scenario, deployment_scenario, pair_scenario
 from infrastructure.config.model import AgentConfig, Config, SessionServiceConfig, StoreType
 from infrastructure.memory.agent import MemoryAgentStore
 from infrastructure.memory.gateway import MemoryGatewayStore
@@ -25,6 +26,8 @@ class Stores:
     gateway_type: StoreType
     agents: dict[str, AgentService] = field(default_factory=dict)
     agent_types: dict[str, StoreType] = field(default_factory=dict)
+    scenario: Scenario = Scenario.A
+    agent_scenarios: dict[str, Scenario] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.gateway.close()
@@ -51,7 +54,10 @@ def agent_store(agent: AgentConfig) -> AgentStore:
 
 def open_stores(config: Config) -> Stores:
     agents = config.agents or []
+    scenario, agent_scenarios = scenarios(config)
     return Stores(
+        scenario=scenario,
+        agent_scenarios=agent_scenarios,
         gateway=gateway_store(config.session_service),
         gateway_type=config.session_service.type,
         agents={
@@ -60,6 +66,13 @@ def open_stores(config: Config) -> Stores:
         },
         agent_types={a.name: a.session_service.type for a in agents},
     )
+
+
+def scenarios(config: Config) -> tuple[Scenario, dict[str, Scenario]]:
+    """The deployment's scenario and each agent's (with the gateway)."""
+    gateway = config.session_service.type is StoreType.SQL
+    agents = {a.name: a.session_service.type is StoreType.SQL for a in config.agents or []}
+    return deployment_scenario(gateway, agents), {n: pair_scenario(gateway, p) for n, p in agents.items()}
 
 
 def sql_stores(config: Config) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ import asyncio
 
 from litestar import Response, get
 from litestar.datastructures import State
+from msgspec.structs import replace
 
 from app.schemas import Health, Readiness, StoreHealth
 from app.stores import Stores
@@ -40,7 +41,13 @@ async def ready(state: State) -> Response[Readiness]:
         _check(stores.gateway, stores.gateway_type),
         *(_check(stores.agents[n].store, stores.agent_types[n]) for n in names),
     )
-    gateway, agents = checks[0], dict(zip(names, checks[1:], strict=True))
+    gateway = checks[0]
+    agents = {
+        name: replace(check, scenario=stores.agent_scenarios[name].value)
+        for name, check in zip(names, checks[1:], strict=True)
+    }
     ok = all(c.reachable for c in checks)
-    body = Readiness("ready" if ok else "unavailable", {"gateway": gateway}, agents)
+    body = Readiness(
+        "ready" if ok else "unavailable", stores.scenario.value, stores.scenario.meaning, {"gateway": gateway}, agents
+    )
     return Response(body, status_code=200 if ok else 503, headers=None if ok else {"Retry-After": "5"})

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.server import Server, free_port
 
@@ -25,14 +26,33 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
 
 def test_db_upgrade_then_current(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text(f'session_service:\n  type: sql\n  database_url: "sqlite:///{tmp_path}/g.db"\n')
-    assert cli("db", "current", "--config", str(config), cwd=tmp_path).stdout.strip() == (
-        "gateway store: empty (behind head 0001)"
+    gateway, agent = f"sqlite:///{tmp_path}/g.db", f"sqlite:///{tmp_path}/a.db"
+    config.write_text(
+        f'session_service:\n  type: sql\n  database_url: "{gateway}"\n'
+        f'agents:\n  - name: a\n    session_service:\n      type: sql\n      database_url: "{agent}"\n'
     )
-    upgraded = cli("db", "upgrade", "--config", str(config), cwd=tmp_path)
-    assert upgraded.returncode == 0 and upgraded.stdout.strip() == "gateway store: empty -> 0001"
-    assert cli("db", "upgrade", "--config", str(config), cwd=tmp_path).stdout.strip() == "gateway store: 0001 (current)"
-    assert cli("db", "current", "--config", str(config), cwd=tmp_path).stdout.strip() == "gateway store: 0001 (current)"
+
+    def run(*command: str) -> list[str]:
+        result = cli(*command, "--config", str(config), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()
+
+    assert run("db", "current") == [
+        f"gateway store at {gateway}: empty (behind head 0001)",
+        f"agent store at {agent}: empty (behind head 0001)",
+    ]
+    assert run("db", "upgrade") == [
+        f"gateway store at {gateway}: empty -> 0001",
+        f"agent store at {agent}: empty -> 0001",
+    ]
+    assert run("db", "upgrade") == [
+        f"gateway store at {gateway}: 0001 (current)",
+        f"agent store at {agent}: 0001 (current)",
+    ]
+    assert run("db", "current") == [
+        f"gateway store at {gateway}: 0001 (current)",
+        f"agent store at {agent}: 0001 (current)",
+    ]
 
 
 def test_check_config_shows_the_stores_with_passwords_masked(tmp_path: Path) -> None:
@@ -45,8 +65,9 @@ def test_check_config_shows_the_stores_with_passwords_masked(tmp_path: Path) -> 
         cwd=tmp_path,
         env={"WEB_UI_GATEWAY_DATABASE_URL": "postgresql://u:topsecret@db:5432/webui"},
     )
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stdout
     assert "gateway store: sql (postgresql://u:***@db:5432/webui)" in result.stdout
+    assert "Scenario A: gateway and agents persistent" in result.stdout
     assert "topsecret" not in result.stdout + result.stderr
 
 
@@ -88,5 +109,44 @@ def test_make_run_default_is_sqlite_under_data(tmp_path: Path) -> None:
         with server.client() as client:
             assert client.post("/api/v1/sessions", json={"name": "kept"}).status_code == 201
         assert (tmp_path / "data" / "webui-gateway.db").exists()
+    finally:
+        server.stop()
+
+
+SCENARIO_CONFIGS = {
+    "A": 'session_service:\n  type: sql\n  database_url: "sqlite:///g.db"\n'
+    'agents:\n  - name: a\n    session_service: {type: sql, database_url: "sqlite:///a.db"}\n',
+    "B": "session_service:\n  type: memory\nagents:\n  - name: a\n    session_service: {type: memory}\n",
+    "C": "session_service:\n  type: memory\n"
+    'agents:\n  - name: a\n    session_service: {type: sql, database_url: "sqlite:///a.db"}\n',
+    "D": 'session_service:\n  type: sql\n  database_url: "sqlite:///g.db"\n'
+    "agents:\n  - name: a\n    session_service: {type: memory}\n",
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIO_CONFIGS))
+def test_check_config_names_the_scenario(tmp_path: Path, scenario: str) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(SCENARIO_CONFIGS[scenario])
+    result = cli("check-config", "--config", str(config), cwd=tmp_path)
+    assert f"Scenario {scenario}:" in result.stdout
+    assert result.returncode == (3 if scenario == "D" else 0)
+    if scenario == "D":
+        assert "broken experience" in result.stdout and "warning:" in result.stdout
+    if scenario in "BC":
+        assert "note:" in result.stdout
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIO_CONFIGS))
+def test_readiness_reports_the_scenario(tmp_path: Path, scenario: str) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(SCENARIO_CONFIGS[scenario])
+    server = Server(config, tmp_path).start()
+    try:
+        server.wait_ready()
+        ready = httpx.get(f"{server.url}/health/ready").json()
+        assert ready["scenario"] == scenario and ready["agents"]["a"]["scenario"] == scenario
+        if scenario == "D":
+            assert "scenario" in server.output() and "broken experience" in server.output()
     finally:
         server.stop()
