@@ -15,8 +15,9 @@ import structlog
 
 from app.stores import migrate_all, scenarios, sql_stores
 from infrastructure.config.loader import ConfigError, load_config
-from infrastructure.config.model import Config, SessionServiceConfig, StoreType
+from infrastructure.config.model import AuthMode, Config, SessionServiceConfig, StoreType
 from infrastructure.logging import configure_logging
+from infrastructure.secret_key import is_loopback, session_secret_keys
 from infrastructure.sql import migrate
 from infrastructure.sql.engine import redact
 from infrastructure.sql.migrate import MigrationFailed
@@ -64,8 +65,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log.info("schema current", store=lineage, database=redact(url), revision=after)
         else:
             log.info("schema migrated", store=lineage, database=redact(url), before=before, after=after)
-    app = create_app(config)
-    log.info("serving", host=host, port=port)
+    keys, generated = session_secret_keys(os.environ, host)
+    if generated:
+        log.warning(
+            "SESSION_SECRET_KEY is not set: cookies are signed with a key generated for development "
+            "and kept in data/session-secret-key; set SESSION_SECRET_KEY in production"
+        )
+    if config.auth.mode is AuthMode.NONE and not is_loopback(host):
+        log.warning(
+            "auth.mode is none on a non-loopback address: callers choose their user with X-User-Id; "
+            "use auth.mode jwt or trusted-header in production",
+            host=host,
+        )
+    app = create_app(config, secret_keys=keys)
+    log.info("serving", host=host, port=port, auth=config.auth.mode.value)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
     return 0
 

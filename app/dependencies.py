@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from domain.gateway.service import GatewayService
-from domain.ports import IdentityProvider
-
-
-def provide_user_id(request: Request[Any, Any, Any]) -> str:
-    identity: IdentityProvider = request.app.state.identity
-    return identity.user_id(request.headers)
 
 
 def provide_gateway(state: State) -> GatewayService:

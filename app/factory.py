@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
 import structlog
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
 from app.controllers.agents import AgentController, AgentSessionController
@@ -14,23 +17,33 @@ from app.controllers.feedback import FeedbackController
 from app.controllers.health import health, ready
 from app.controllers.platform import platform_unconfigured
 from app.controllers.sessions import SessionController
-from app.dependencies import provide_gateway, provide_user_id
+from app.dependencies import provide_gateway
 from app.docs import docs_ui
+from app.identity import CookieMiddleware, provide_caller, provide_user_id
 from app.middleware import RequestContextMiddleware
 from app.problems import problem_details, unexpected, validation_failed
 from app.stores import Stores, open_stores
 from domain.gateway.service import GatewayService
 from domain.ports import IdentityProvider
 from infrastructure.config.model import Config
-from infrastructure.identity import HeaderIdentity
+from infrastructure.cookies import CookieSigner
+from infrastructure.identity import identity_for
 
 log = structlog.get_logger("session_store")
 VERSION = "0.1.0"
 
 
-def create_app(config: Config, *, stores: Stores | None = None, identity: IdentityProvider | None = None) -> Litestar:
-    """Build the app. Migrations are not run here: `session-store serve` runs them before this."""
+def create_app(
+    config: Config,
+    *,
+    stores: Stores | None = None,
+    identity: IdentityProvider | None = None,
+    secret_keys: list[str] | None = None,
+) -> Litestar:
+    """Build the app. Migrations are not run here: `session-store serve` runs them before this.
+    Without `secret_keys` (tests, embedding) cookies are signed with a key made up for this process."""
     stores = stores or open_stores(config)
+    signer = CookieSigner(secret_keys or [secrets.token_urlsafe(32)], config.auth.cookie.max_age)
 
     async def close_stores() -> None:
         await stores.close()
@@ -50,9 +63,13 @@ def create_app(config: Config, *, stores: Stores | None = None, identity: Identi
         ],
         dependencies={
             "gateway": Provide(provide_gateway, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=False),
             "user_id": Provide(provide_user_id, sync_to_thread=False),
         },
-        middleware=[RequestContextMiddleware],
+        middleware=[
+            RequestContextMiddleware,
+            DefineMiddleware(CookieMiddleware, signer=signer, config=config.auth.cookie),
+        ],
         plugins=[problem_details],
         exception_handlers={Exception: unexpected, ValidationException: validation_failed},
         request_max_body_size=config.server.max_body_size,
@@ -70,5 +87,7 @@ def create_app(config: Config, *, stores: Stores | None = None, identity: Identi
     )
     app.state.stores = stores
     app.state.gateway = GatewayService(stores.gateway)
-    app.state.identity = identity or HeaderIdentity()
+    app.state.identity = identity or identity_for(config.auth)
+    app.state.cookie_signer = signer
+    app.state.cookie_config = config.auth.cookie
     return app

@@ -8,6 +8,8 @@ from app.schemas import ProblemDetails
 
 _MEANINGS = {
     400: "Malformed or invalid input; `invalid-params` names the field.",
+    401: "No, bad or expired credentials for the configured auth.mode.",
+    403: "The caller lacks the scope this needs.",
     404: "No such resource for this caller (another user's is a 404 too).",
     409: "Conflicts with what is stored (a taken id).",
     412: "`If-Match` names a version that is no longer current; nothing was written.",
@@ -28,5 +30,5 @@ def errors(*statuses: int, store: bool = True) -> dict[int, ResponseSpec]:
             media_type="application/problem+json",
             generate_examples=False,
         )
-        for status in sorted({*statuses, 500, *([503] if store else [])})
+        for status in sorted({*statuses, 500, *([401, 503] if store else [])})
     }

@@ -20,7 +20,15 @@ from litestar.plugins.problem_details import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, StoreUnavailable
+from domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    StoreUnavailable,
+    Unauthenticated,
+)
 
 log = structlog.get_logger("session_store.errors")
 RETRY_AFTER_S = 5
@@ -41,6 +49,14 @@ def _not_found(exc: NotFound) -> ProblemDetailsException:
 
 def _conflict(exc: Conflict) -> ProblemDetailsException:
     return problem(409, "Conflict", str(exc))
+
+
+def _unauthenticated(exc: Unauthenticated) -> ProblemDetailsException:
+    return problem(401, "Unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"})
+
+
+def _forbidden(exc: Forbidden) -> ProblemDetailsException:
+    return problem(403, "Forbidden", str(exc))
 
 
 def _stale(exc: PreconditionFailed) -> ProblemDetailsException:
@@ -116,6 +132,8 @@ problem_details = ProblemDetailsPlugin(
             NotFound: _not_found,
             Conflict: _conflict,
             PreconditionFailed: _stale,
+            Unauthenticated: _unauthenticated,
+            Forbidden: _forbidden,
             InvalidInput: _invalid,
             StoreUnavailable: _unavailable,
             NotFoundException: _missing_route,

@@ -40,3 +40,11 @@ class PreconditionFailed(DomainError):
         super().__init__(f"the session is at version {current}, not {expected}: read it again, then retry")
         self.expected = expected
         self.current = current
+
+
+class Unauthenticated(DomainError):
+    """The caller could not be identified (no, bad or expired credentials)."""
+
+
+class Forbidden(DomainError):
+    """The caller is known but lacks the scope this needs."""

@@ -118,10 +118,21 @@ class GatewayStore(Protocol):
     async def close(self) -> None: ...
 
 
-class IdentityProvider(Protocol):
-    """Who is calling. Adapters: a development one trusting a header; real ones come later."""
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, as an identity adapter established it."""
 
-    def user_id(self, headers: Mapping[str, str]) -> str: ...
+    user_id: str
+    scopes: frozenset[str] = frozenset()
+    # Made up for a browser that brought no identity: the app hands it a cookie to keep.
+    anonymous: bool = False
+
+
+class IdentityProvider(Protocol):
+    """Who is calling: from headers and the (already verified) session cookie's user, if any.
+    Raises Unauthenticated when the credentials the mode requires are missing or wrong."""
+
+    def identify(self, headers: Mapping[str, str], cookie_user: str | None) -> Caller: ...
 
 
 # Agent stores --------------------------------------------------------------------------------

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
 from app.controllers.sessions import Cursor, SessionId
 from app.dependencies import Gateway, UserId
+from app.identity import remember
 from app.openapi import errors
 from app.schemas import MessageResponse, TaskList, TaskResponse, TaskSave
 from domain.gateway.service import TaskInput
@@ -27,13 +28,19 @@ class ChatTaskController(Controller):
         responses=errors(400, 404, 409, 413),
     )
     async def save(
-        self, session_id: SessionId, data: JSONBody[TaskSave], gateway: Gateway, user_id: UserId
+        self,
+        session_id: SessionId,
+        data: JSONBody[TaskSave],
+        gateway: Gateway,
+        user_id: UserId,
+        request: Request[Any, Any, Any],
     ) -> Response[TaskResponse]:
         saved = await gateway.save_task(
             user_id,
             session_id,
             TaskInput(data.task_id, data.bubbles_text(), data.user_message, data.metadata_text()),
         )
+        remember(request, session_id=session_id)
         return Response(TaskResponse.of(saved.task), status_code=201 if saved.created else 200)
 
     @get("/chat-tasks", summary="The chat history, oldest first", responses=errors(400, 404))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from app.dependencies import Gateway, UserId
+from app.identity import remember
 from app.openapi import errors
 from app.schemas import SessionCreate, SessionEnvelope, SessionList, SessionRename, SessionResponse
 from domain.paging import PageRequest, decode_cursor
@@ -32,10 +33,13 @@ class SessionController(Controller):
     tags = ["Sessions"]
 
     @post("/", summary="Create a session", status_code=201, responses=errors(400, 409, 413))
-    async def create(self, data: JSONBody[SessionCreate], gateway: Gateway, user_id: UserId) -> SessionEnvelope:
+    async def create(
+        self, data: JSONBody[SessionCreate], gateway: Gateway, user_id: UserId, request: Request[Any, Any, Any]
+    ) -> SessionEnvelope:
         session = await gateway.create_session(
             user_id, session_id=data.id, name=data.name, agent_id=data.agent_id, project_id=data.project_id
         )
+        remember(request, session_id=session.id)
         return SessionEnvelope(SessionResponse.of(session))
 
     @get("/", summary="List the caller's sessions, newest activity first", responses=errors(400))

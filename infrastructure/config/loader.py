@@ -21,6 +21,7 @@ from infrastructure.config.model import (
     DEFAULT_AGENT_URL,
     DEFAULT_AGENT_URL_VARIABLE,
     AgentConfig,
+    AuthMode,
     Config,
     SessionServiceConfig,
     StoreType,
@@ -111,11 +112,22 @@ def _validate(
     if config.agents is None:
         config = msgspec.structs.replace(config, agents=[default_agent(environ or {})])
     _require_urls(config, unset)
+    _require_auth(config)
     names = [agent.name for agent in config.agents or []]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{source}: agents: duplicate agent name {duplicates[0]!r}")
     return config
+
+
+def _require_auth(config: Config) -> None:
+    auth = config.auth
+    if auth.mode is AuthMode.JWT and not (auth.jwt.secret or auth.jwt.public_key_file):
+        raise ConfigError("auth.jwt: mode jwt needs auth.jwt.secret (HS256) or auth.jwt.public_key_file (RS256/ES256)")
+    if auth.mode is AuthMode.JWT and auth.jwt.public_key_file and not Path(auth.jwt.public_key_file).is_file():
+        raise ConfigError(f"auth.jwt.public_key_file: no such file {auth.jwt.public_key_file}")
+    if auth.mode is AuthMode.TRUSTED_HEADER and not auth.trusted_header.token:
+        raise ConfigError("auth.trusted_header.token: mode trusted-header needs the proxy's bearer token")
 
 
 def _require_urls(config: Config, unset: dict[str, str]) -> None:

@@ -69,6 +69,38 @@ DEFAULT_AGENT_NAME = "default"
 DEFAULT_AGENT_URL_VARIABLE = "AGENT_DATABASE_URL"
 
 
+class AuthMode(StrEnum):
+    NONE = "none"
+    JWT = "jwt"
+    TRUSTED_HEADER = "trusted-header"
+
+
+class JwtConfig(_Strict):
+    secret: str | None = None  # HS256
+    public_key_file: str | None = None  # RS256 / ES256
+    algorithms: list[str] | None = None
+    audience: str | None = None
+    issuer: str | None = None
+
+
+class TrustedHeaderConfig(_Strict):
+    header: str = "X-Forwarded-User"
+    token: str | None = None  # the bearer token only the proxy knows
+
+
+class CookieConfig(_Strict):
+    name: str = "session_store"
+    secure: bool = False  # set true behind HTTPS
+    max_age: Annotated[int, msgspec.Meta(ge=60)] = 30 * 24 * 3600
+
+
+class AuthConfig(_Strict):
+    mode: AuthMode = AuthMode.NONE
+    jwt: JwtConfig = JwtConfig()
+    trusted_header: TrustedHeaderConfig = TrustedHeaderConfig()
+    cookie: CookieConfig = CookieConfig()
+
+
 class Config(_Strict):
     session_service: SessionServiceConfig = SessionServiceConfig(StoreType.SQL, DEFAULT_GATEWAY_URL)
     platform_service: PlatformServiceConfig = PlatformServiceConfig()
@@ -77,3 +109,4 @@ class Config(_Strict):
     agents: list[AgentConfig] | None = None
     server: ServerConfig = ServerConfig()
     logging: LoggingConfig = LoggingConfig()
+    auth: AuthConfig = AuthConfig()

@@ -20,7 +20,9 @@ def test_create_read_list_rename_delete(client: Client) -> None:
     created = client.post("/api/v1/sessions", json={"name": "Trip", "agentId": "agent-a"})
     assert created.status_code == 201
     session = created.json()["data"]
-    assert session["id"].startswith("web-session-") and session["userId"] == "dev-user"
+    # Mode none, no X-User-Id: an anonymous user, remembered by the signed cookie the client keeps.
+    assert session["id"].startswith("web-session-") and session["userId"].startswith("anon-")
+    assert "session_store" in client.cookies
     assert set(session) == {"id", "userId", "name", "agentId", "projectId", "createdTime", "updatedTime"}
     assert isinstance(session["createdTime"], int) and session["createdTime"] > 1_700_000_000_000
 

@@ -150,3 +150,20 @@ def test_readiness_reports_the_scenario(tmp_path: Path, scenario: str) -> None:
             assert "scenario" in server.output() and "broken experience" in server.output()
     finally:
         server.stop()
+
+
+def test_serving_beyond_loopback_needs_a_session_secret_key(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text('session_service:\n  type: "memory"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESSION_SECRET_KEY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--config", str(config), "--host", "0.0.0.0", "--port", "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert "SESSION_SECRET_KEY is required when serving on 0.0.0.0" in result.stderr
+    assert "Traceback" not in result.stderr

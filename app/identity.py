@@ -1,0 +1,76 @@
+"""Who is calling, per request, and the signed cookie that remembers a browser.
+
+The identity adapter (auth.mode) names the caller; in mode none a browser without any identity
+becomes an anonymous user whose id, with its current session id, lives in a cookie signed with
+SESSION_SECRET_KEY. The cookie is written by a small ASGI wrapper when a response starts, from what
+the request recorded in its state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.ports import Caller, IdentityProvider
+from infrastructure.config.model import CookieConfig
+from infrastructure.cookies import CookieSession, CookieSigner
+
+_ISSUE = "session_store_cookie"
+
+
+def provide_caller(request: Request[Any, Any, Any]) -> Caller:
+    app_state = request.app.state
+    signer: CookieSigner = app_state.cookie_signer
+    cookie_config: CookieConfig = app_state.cookie_config
+    identity: IdentityProvider = app_state.identity
+    remembered = signer.verify(request.cookies.get(cookie_config.name))
+    caller = identity.identify(request.headers, remembered.user_id if remembered else None)
+    request.state.caller = caller
+    request.state.cookie = remembered or CookieSession()
+    if caller.anonymous:
+        remember(request, user_id=caller.user_id)
+    return caller
+
+
+def provide_user_id(caller: NamedDependency[Caller]) -> str:
+    return caller.user_id
+
+
+def remember(request: Request[Any, Any, Any], *, user_id: str | None = None, session_id: str | None = None) -> None:
+    """Have the response carry an updated cookie (mode none: the user; any mode: the session)."""
+    current: CookieSession = getattr(request.state, "cookie", CookieSession())
+    updated = CookieSession(user_id or current.user_id, session_id or current.session_id)
+    if updated != current:
+        request.state.cookie = updated
+        request.scope.setdefault("state", {})[_ISSUE] = updated
+
+
+class CookieMiddleware:
+    def __init__(self, app: ASGIApp, signer: CookieSigner, config: CookieConfig) -> None:
+        self.app, self._signer, self._config = app, signer, config
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Message) -> None:
+            session = scope.get("state", {}).get(_ISSUE)
+            if message["type"] == "http.response.start" and session is not None:
+                cookie = Cookie(
+                    key=self._config.name,
+                    value=self._signer.sign(session),
+                    max_age=self._config.max_age,
+                    httponly=True,
+                    samesite="lax",
+                    secure=self._config.secure,
+                    path="/",
+                )
+                message["headers"] = [*message.get("headers", []), cookie.to_encoded_header()]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
