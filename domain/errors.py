@@ -48,3 +48,7 @@ class Unauthenticated(DomainError):
 
 class Forbidden(DomainError):
     """The caller is known but lacks the scope this needs."""
+
+
+class Unprocessable(InvalidInput):
+    """Well-formed input that refers to something that does not exist (a deployment's agentId)."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from domain.agent.model import AgentSession, Event, Run, StateDelta
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
 from domain.paging import SortKey
+from domain.platform.model import Connector, Deployment, PlatformAgent
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,55 @@ class GatewayStore(Protocol):
     async def ping(self) -> None:
         """Raise StoreUnavailable when the store cannot answer."""
         ...
+
+    async def close(self) -> None: ...
+
+
+# Platform store ------------------------------------------------------------------------------
+
+R = TypeVar("R")
+
+
+class RegistryRepository(Protocol[R]):
+    """One kind of platform record (agents, connectors or deployments), keyed by id."""
+
+    async def add(self, record: R) -> None: ...
+
+    async def get(self, record_id: str) -> R | None: ...
+
+    async def update(self, record: R) -> None: ...
+
+    async def delete(self, record_id: str) -> None: ...
+
+    async def list(self, *, limit: int, offset: int = 0, after: SortKey | None = None) -> list[R]:
+        """Oldest first: ordered by (created_time, id); `after` is exclusive."""
+        ...
+
+    async def count(self) -> int: ...
+
+
+class PlatformUnitOfWork(Protocol):
+    agents: RegistryRepository[PlatformAgent]
+    connectors: RegistryRepository[Connector]
+    deployments: RegistryRepository[Deployment]
+
+    async def agent_named(self, name: str) -> PlatformAgent | None: ...
+
+    async def deployments_of(self, agent_id: str) -> int: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class PlatformStore(Protocol):
+    def unit_of_work(self, *, read_only: bool = False) -> PlatformUnitOfWork: ...
+
+    async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
 

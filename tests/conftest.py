@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from domain.ports import AgentStore, GatewayStore
+from domain.ports import AgentStore, GatewayStore, PlatformStore
 from infrastructure.memory.agent import MemoryAgentStore
 from infrastructure.memory.gateway import MemoryGatewayStore
+from infrastructure.memory.platform import MemoryPlatformStore
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.engine import create_engine
 from infrastructure.sql.gateway.store import SqlGatewayStore
+from infrastructure.sql.platform.store import SqlPlatformStore
 from tests.databases import fresh_database
 
 BACKENDS = ["memory", "sqlite", "postgres", "mysql"]
@@ -95,5 +97,21 @@ async def _agent_store(request: pytest.FixtureRequest, backend: str, name: str) 
     finally:
         async with store.engine.begin() as connection:
             for table in ("agent_events", "agent_sessions", "agent_app_states", "agent_user_states", "agent_runs"):
+                await connection.execute(text(f"DELETE FROM {table}"))
+        await store.close()
+
+
+@pytest.fixture(params=BACKENDS)
+async def platform_store(request: pytest.FixtureRequest) -> AsyncIterator[PlatformStore]:
+    """The platform store on each backend, emptied after every test."""
+    if request.param == "memory":
+        yield MemoryPlatformStore()
+        return
+    store = SqlPlatformStore(create_engine(migrated_url(request, request.param, "platform")))
+    try:
+        yield store
+    finally:
+        async with store.engine.begin() as connection:
+            for table in ("platform_deployments", "platform_connectors", "platform_agents"):
                 await connection.execute(text(f"DELETE FROM {table}"))
         await store.close()

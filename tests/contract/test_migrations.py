@@ -10,9 +10,10 @@ from sqlalchemy import MetaData, create_engine
 from infrastructure.sql.agent.tables import metadata as agent_metadata
 from infrastructure.sql.engine import sync_url
 from infrastructure.sql.gateway.tables import metadata as gateway_metadata
+from infrastructure.sql.platform.tables import metadata as platform_metadata
 from tests.conftest import migrated_url
 
-LINEAGES = {"gateway": gateway_metadata, "agent": agent_metadata}
+LINEAGES = {"gateway": gateway_metadata, "agent": agent_metadata, "platform": platform_metadata}
 
 
 @pytest.mark.parametrize("lineage", sorted(LINEAGES))
