@@ -15,7 +15,7 @@ from app.controllers.agents import AgentController, AgentSessionController
 from app.controllers.chat_tasks import ChatTaskController
 from app.controllers.feedback import FeedbackController
 from app.controllers.health import health, ready
-from app.controllers.platform import platform_unconfigured
+from app.controllers.platform import PlatformController
 from app.controllers.sessions import SessionController
 from app.dependencies import provide_gateway
 from app.docs import docs_ui
@@ -57,7 +57,7 @@ def create_app(
             AgentSessionController,
             ChatTaskController,
             FeedbackController,
-            platform_unconfigured,
+            PlatformController,
             health,
             ready,
         ],
@@ -90,4 +90,5 @@ def create_app(
     app.state.identity = identity or identity_for(config.auth)
     app.state.cookie_signer = signer
     app.state.cookie_config = config.auth.cookie
+    app.state.auth_mode = config.auth.mode
     return app

@@ -28,6 +28,7 @@ from domain.errors import (
     PreconditionFailed,
     StoreUnavailable,
     Unauthenticated,
+    Unprocessable,
 )
 
 log = structlog.get_logger("session_store.errors")
@@ -57,6 +58,11 @@ def _unauthenticated(exc: Unauthenticated) -> ProblemDetailsException:
 
 def _forbidden(exc: Forbidden) -> ProblemDetailsException:
     return problem(403, "Forbidden", str(exc))
+
+
+def _unprocessable(exc: Unprocessable) -> ProblemDetailsException:
+    params = {"invalid-params": [{"name": exc.field, "reason": exc.reason}]}
+    return problem(422, "Unprocessable Content", str(exc), **params)
 
 
 def _stale(exc: PreconditionFailed) -> ProblemDetailsException:
@@ -134,6 +140,7 @@ problem_details = ProblemDetailsPlugin(
             PreconditionFailed: _stale,
             Unauthenticated: _unauthenticated,
             Forbidden: _forbidden,
+            Unprocessable: _unprocessable,
             InvalidInput: _invalid,
             StoreUnavailable: _unavailable,
             NotFoundException: _missing_route,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from domain.agent.model import Behavior
 from domain.agent.service import AgentService
+from domain.platform.service import PlatformService
 from domain.ports import AgentStore, GatewayStore
 from domain.scenario import Scenario, deployment_scenario, pair_scenario
 from infrastructure.config.model import AgentConfig, Config, SessionServiceConfig, StoreType
@@ -15,9 +16,11 @@ from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.engine import create_engine
 from infrastructure.sql.gateway.store import SqlGatewayStore
+from infrastructure.sql.platform.store import SqlPlatformStore
 
 GATEWAY = "gateway"
 AGENT = "agent"
+PLATFORM = "platform"
 
 
 @dataclass
@@ -28,9 +31,14 @@ class Stores:
     agent_types: dict[str, StoreType] = field(default_factory=dict)
     scenario: Scenario = Scenario.A
     agent_scenarios: dict[str, Scenario] = field(default_factory=dict)
+    # None while platform_service.database_url (PLATFORM_DATABASE_URL) is unset: its routes answer 501.
+    platform: PlatformService | None = None
+    platform_store: SqlPlatformStore | None = None
 
     async def close(self) -> None:
         await self.gateway.close()
+        if self.platform_store is not None:
+            await self.platform_store.close()
         for agent in self.agents.values():
             await agent.store.close()
 
@@ -55,7 +63,11 @@ def agent_store(agent: AgentConfig) -> AgentStore:
 def open_stores(config: Config) -> Stores:
     agents = config.agents or []
     scenario, agent_scenarios = scenarios(config)
+    platform_url = config.platform_service.database_url
+    platform_store = SqlPlatformStore(create_engine(platform_url)) if platform_url else None
     return Stores(
+        platform=PlatformService(platform_store) if platform_store else None,
+        platform_store=platform_store,
         scenario=scenario,
         agent_scenarios=agent_scenarios,
         gateway=gateway_store(config.session_service),
@@ -83,6 +95,8 @@ def sql_stores(config: Config) -> list[tuple[str, str]]:
     for agent in config.agents or []:
         if agent.session_service.type is StoreType.SQL and (AGENT, _url(agent.session_service)) not in found:
             found.append((AGENT, _url(agent.session_service)))
+    if config.platform_service.database_url:
+        found.append((PLATFORM, config.platform_service.database_url))
     return found
 
 

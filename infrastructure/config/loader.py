@@ -135,6 +135,12 @@ def _require_urls(config: Config, unset: dict[str, str]) -> None:
         (f"agents[{i}].session_service", agent.session_service) for i, agent in enumerate(config.agents or [])
     ]
     names = {f"agents[{i}].session_service": agent.name for i, agent in enumerate(config.agents or [])}
+    platform = config.platform_service.database_url
+    if platform:
+        try:
+            parse_url(platform)
+        except BadDatabaseURL as exc:
+            raise ConfigError(f"platform_service.database_url: {exc}") from exc
     for where, store in stores:
         if store.type is StoreType.SQL and not store.database_url:
             variable = unset.get(f"$.{where}.database_url")
