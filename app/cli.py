@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import structlog
 
@@ -98,6 +99,15 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 3 if scenario.broken else 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from app.verify import run_verify
+
+    path = args.config or os.environ.get("SESSION_STORE_CONFIG")
+    if not path:
+        raise ConfigError("verify needs --config FILE (the configuration to verify)")
+    return run_verify(load_config(path), Path(path))
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     config = _config(args)
     stores = sql_stores(config)
@@ -131,6 +141,10 @@ def parser() -> argparse.ArgumentParser:
     with_config(commands.add_parser("check-config", help="validate the config and show the stores")).set_defaults(
         run=cmd_check_config
     )
+    verify = with_config(
+        commands.add_parser("verify", help="run the guide's Verify Migration steps against a config, for real")
+    )
+    verify.set_defaults(run=cmd_verify)
     db = with_config(commands.add_parser("db", help="database schema"))
     db_commands = db.add_subparsers(dest="db_command", required=True)
     with_config(db_commands.add_parser("upgrade", help="migrate every SQL store to the latest schema"))

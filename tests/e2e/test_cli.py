@@ -167,3 +167,19 @@ def test_serving_beyond_loopback_needs_a_session_secret_key(tmp_path: Path) -> N
     assert result.returncode == 2
     assert "SESSION_SECRET_KEY is required when serving on 0.0.0.0" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("scenario", "failing"), [("A", []), ("C", ["history"]), ("D", ["remembers"])])
+def test_verify_runs_the_guides_steps_and_fails_where_the_scenario_breaks(
+    tmp_path: Path, scenario: str, failing: list[str]
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(SCENARIO_CONFIGS[scenario])
+    result = cli("verify", "--config", str(config), cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    failed = [line for line in lines if line.startswith("FAIL")]
+    assert result.returncode == (1 if failing else 0), result.stdout + result.stderr
+    assert len(failed) == len(failing)
+    for word in failing:
+        assert any(word in line for line in failed)
+    assert any("restart the application" in line and line.startswith("PASS") for line in lines)
