@@ -159,3 +159,11 @@ def test_ephemeral_to_persistent_keeps_the_browser_working(tmp_path: Path) -> No
             ).status_code
             == 404
         )
+
+
+def test_the_cookie_is_secure_when_configured(tmp_path: Path) -> None:
+    from infrastructure.config.model import CookieConfig
+
+    with make_client(AuthConfig(cookie=CookieConfig(secure=True, max_age=600)), tmp_path) as client:
+        set_cookie = client.post("/api/v1/sessions", json={}).headers["set-cookie"]
+        assert "Secure" in set_cookie and "Max-Age=600" in set_cookie

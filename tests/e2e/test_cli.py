@@ -183,3 +183,27 @@ def test_verify_runs_the_guides_steps_and_fails_where_the_scenario_breaks(
     for word in failing:
         assert any(word in line for line in failed)
     assert any("restart the application" in line and line.startswith("PASS") for line in lines)
+
+
+def test_mode_none_beyond_loopback_is_warned_about(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text('session_service:\n  type: "memory"\nagents: []\n')
+    port = free_port()
+    env = {**os.environ, "SESSION_SECRET_KEY": "k" * 40}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--config", str(config), "--host", "0.0.0.0", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    server = Server(config, tmp_path, port)
+    server.process = process  # type: ignore[assignment]
+    try:
+        server.wait_ready()
+    finally:
+        server.stop()
+    assert process.stderr is not None
+    log = process.stderr.read()
+    assert "auth.mode is none on a non-loopback address" in log
