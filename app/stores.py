@@ -48,32 +48,35 @@ def _url(config: SessionServiceConfig) -> str:
     return config.database_url
 
 
-def gateway_store(config: SessionServiceConfig) -> GatewayStore:
+def gateway_store(config: SessionServiceConfig, timeout_ms: int | None = None) -> GatewayStore:
     if config.type is StoreType.MEMORY:
         return MemoryGatewayStore()
-    return SqlGatewayStore(create_engine(_url(config)))
+    return SqlGatewayStore(create_engine(_url(config), statement_timeout_ms=timeout_ms))
 
 
-def agent_store(agent: AgentConfig) -> AgentStore:
+def agent_store(agent: AgentConfig, timeout_ms: int | None = None) -> AgentStore:
     if agent.session_service.type is StoreType.MEMORY:
         return MemoryAgentStore()
-    return SqlAgentStore(create_engine(_url(agent.session_service)), agent.name)
+    return SqlAgentStore(create_engine(_url(agent.session_service), statement_timeout_ms=timeout_ms), agent.name)
 
 
 def open_stores(config: Config) -> Stores:
     agents = config.agents or []
     scenario, agent_scenarios = scenarios(config)
     platform_url = config.platform_service.database_url
-    platform_store = SqlPlatformStore(create_engine(platform_url)) if platform_url else None
+    timeout = config.server.statement_timeout_ms
+    platform_store = (
+        SqlPlatformStore(create_engine(platform_url, statement_timeout_ms=timeout)) if platform_url else None
+    )
     return Stores(
         platform=PlatformService(platform_store) if platform_store else None,
         platform_store=platform_store,
         scenario=scenario,
         agent_scenarios=agent_scenarios,
-        gateway=gateway_store(config.session_service),
+        gateway=gateway_store(config.session_service, timeout),
         gateway_type=config.session_service.type,
         agents={
-            a.name: AgentService(a.name, agent_store(a), Behavior(a.session_service.default_behavior.value))
+            a.name: AgentService(a.name, agent_store(a, timeout), Behavior(a.session_service.default_behavior.value))
             for a in agents
         },
         agent_types={a.name: a.session_service.type for a in agents},

@@ -58,6 +58,8 @@ class ServerConfig(_Strict):
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
     # Requests with a larger body answer 413.
     max_body_size: Annotated[int, msgspec.Meta(ge=1024)] = DEFAULT_MAX_BODY
+    # A statement running longer is cancelled and its request answers 503 (PostgreSQL, MySQL/MariaDB).
+    statement_timeout_ms: Annotated[int, msgspec.Meta(ge=100)] = 30_000
 
 
 class LoggingConfig(_Strict):

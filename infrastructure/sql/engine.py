@@ -139,9 +139,27 @@ def _sqlite_write_transactions(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, **overrides: Any) -> AsyncEngine:
+def _statement_timeout(engine: Engine, backend: str, timeout_ms: int) -> None:
+    """Every statement gives up after `timeout_ms`: a stuck query becomes a 503, not a hung request."""
+
+    @event.listens_for(engine, "connect")
+    def _set(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if backend == "postgresql":
+            cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
+        else:
+            try:  # MariaDB: seconds, every statement
+                cursor.execute(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}")
+            except Exception:  # MySQL: milliseconds, SELECTs only
+                cursor.execute(f"SET SESSION max_execution_time = {int(timeout_ms)}")
+        cursor.close()
+
+
+def create_engine(url: str, *, statement_timeout_ms: int | None = None, **overrides: Any) -> AsyncEngine:
     target = async_url(url)
     engine = create_async_engine(target, **{**_engine_options(target), **overrides})
+    if statement_timeout_ms and target.get_backend_name() != "sqlite":
+        _statement_timeout(engine.sync_engine, target.get_backend_name(), statement_timeout_ms)
     if target.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         _sqlite_write_transactions(engine.sync_engine)

@@ -8,9 +8,11 @@ writes nothing (benchmarks/point_read.py: 231 us against 342 us for a point read
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from types import TracebackType
 from typing import Self
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -19,10 +21,21 @@ from domain.errors import Conflict, StoreUnavailable
 
 
 def translate(exc: BaseException) -> BaseException:
-    """SQLAlchemy's errors as the domain names them; anything else is a bug and stays as it is."""
-    if isinstance(exc, IntegrityError):
+    """Database errors as the domain names them; anything else is a bug and stays as it is.
+
+    Covers SQLAlchemy's errors and the drivers' own, which reach here from the paths that talk to
+    psycopg or sqlite3 directly (the append)."""
+    if isinstance(exc, IntegrityError | psycopg.IntegrityError | sqlite3.IntegrityError):
         return Conflict("the write clashes with a row stored meanwhile; retry the request")
-    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+    if (
+        isinstance(exc, psycopg.errors.QueryCanceled)
+        or "statement timeout" in str(exc)
+        or "max_statement_time" in str(exc)
+    ):
+        return StoreUnavailable("the database took longer than the statement timeout")
+    if isinstance(exc, OperationalError | psycopg.OperationalError | sqlite3.OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
         return StoreUnavailable("the database did not answer")
     if isinstance(exc, OSError | TimeoutError):
         return StoreUnavailable("the database could not be reached")
