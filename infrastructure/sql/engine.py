@@ -20,6 +20,8 @@ _ASYNC_DRIVERS = {"postgresql": "psycopg", "mysql": "aiomysql", "mariadb": "aiom
 _SYNC_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql", "sqlite": "pysqlite"}
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PING_AFTER_IDLE_S = 2.0
+# The product default (server.statement_timeout_ms); every engine has one unless told otherwise.
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 
 
 class BadDatabaseURL(ValueError):
@@ -139,27 +141,34 @@ def _sqlite_write_transactions(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _statement_timeout(engine: Engine, backend: str, timeout_ms: int) -> None:
-    """Every statement gives up after `timeout_ms`: a stuck query becomes a 503, not a hung request."""
-
+def _mysql_statement_timeout(engine: Engine, timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _set(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        if backend == "postgresql":
-            cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
-        else:
-            try:  # MariaDB: seconds, every statement
-                cursor.execute(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}")
-            except Exception:  # MySQL: milliseconds, SELECTs only
-                cursor.execute(f"SET SESSION max_execution_time = {int(timeout_ms)}")
+        try:  # MariaDB: seconds, every statement
+            cursor.execute(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}")
+        except Exception:  # MySQL: milliseconds, SELECTs only
+            cursor.execute(f"SET SESSION max_execution_time = {int(timeout_ms)}")
         cursor.close()
+        dbapi_connection.commit()  # leave the new connection idle, as the pool expects it
 
 
-def create_engine(url: str, *, statement_timeout_ms: int | None = None, **overrides: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS, **overrides: Any
+) -> AsyncEngine:
+    """`statement_timeout_ms`: every statement gives up after it, so a stuck query becomes a 503."""
     target = async_url(url)
-    engine = create_async_engine(target, **{**_engine_options(target), **overrides})
-    if statement_timeout_ms and target.get_backend_name() != "sqlite":
-        _statement_timeout(engine.sync_engine, target.get_backend_name(), statement_timeout_ms)
+    options = {**_engine_options(target), **overrides}
+    backend = target.get_backend_name()
+    if statement_timeout_ms and backend == "postgresql":
+        # A connection parameter, not a SET: nothing runs (or opens a transaction) on connect.
+        options["connect_args"] = {
+            **options.get("connect_args", {}),
+            "options": f"-c statement_timeout={int(statement_timeout_ms)}",
+        }
+    engine = create_async_engine(target, **options)
+    if statement_timeout_ms and backend in ("mysql", "mariadb"):
+        _mysql_statement_timeout(engine.sync_engine, statement_timeout_ms)
     if target.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         _sqlite_write_transactions(engine.sync_engine)
