@@ -21,7 +21,7 @@ from app.dependencies import provide_gateway
 from app.docs import docs_ui
 from app.identity import CookieMiddleware, provide_caller, provide_user_id
 from app.middleware import RequestContextMiddleware
-from app.problems import problem_details, unexpected, validation_failed
+from app.problems import problem_details, require_json_body, undecodable, unexpected, validation_failed
 from app.stores import Stores, open_stores
 from domain.gateway.service import GatewayService
 from domain.ports import IdentityProvider
@@ -71,7 +71,13 @@ def create_app(
             DefineMiddleware(CookieMiddleware, signer=signer, config=config.auth.cookie),
         ],
         plugins=[problem_details],
-        exception_handlers={Exception: unexpected, ValidationException: validation_failed},
+        exception_handlers={
+            Exception: unexpected,
+            ValidationException: validation_failed,
+            UnicodeDecodeError: undecodable,
+            RecursionError: undecodable,
+        },
+        before_request=require_json_body,
         request_max_body_size=config.server.max_body_size,
         openapi_config=OpenAPIConfig(
             title="Session Store",

@@ -13,6 +13,7 @@ _MEANINGS = {
     404: "No such resource for this caller (another user's is a 404 too).",
     409: "Conflicts with what is stored (a taken id).",
     412: "`If-Match` names a version that is no longer current; nothing was written.",
+    415: "The request body is not application/json.",
     422: "The body refers to something that does not exist (a deployment's agentId).",
     413: "The request body is over the configured limit (server.max_body_size).",
     500: "An unexpected error; logged with the request's id, no detail leaks.",

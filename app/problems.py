@@ -117,6 +117,24 @@ def _title(status: int) -> str:
         return "Error"
 
 
+def undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Bodies the JSON decoder chokes on before validation: invalid UTF-8, absurd nesting."""
+    reason = "is not valid UTF-8" if isinstance(exc, UnicodeDecodeError) else "is nested too deeply"
+    params = {"invalid-params": [{"name": "body", "reason": reason}]}
+    return problem(400, "Bad Request", f"the request body {reason}", **params).to_response(request)
+
+
+def require_json_body(request: Request[Any, Any, Any]) -> None:
+    """A body must say it is JSON: text/plain or a form is refused (415), not parsed by guesswork."""
+    if request.method not in ("POST", "PUT", "PATCH") or request.headers.get("content-length") in (None, "0"):
+        return
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise problem(
+            415, "Unsupported Media Type", f"the request body must be application/json, not {media_type or 'untyped'}"
+        )
+
+
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error", path=request.url.path, method=request.method)
     return Response(
