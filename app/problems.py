@@ -124,7 +124,7 @@ def undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
     return problem(400, "Bad Request", f"the request body {reason}", **params).to_response(request)
 
 
-def require_json_body(request: Request[Any, Any, Any]) -> None:
+async def require_json_body(request: Request[Any, Any, Any]) -> None:
     """A body must say it is JSON: text/plain or a form is refused (415), not parsed by guesswork."""
     if request.method not in ("POST", "PUT", "PATCH") or request.headers.get("content-length") in (None, "0"):
         return
