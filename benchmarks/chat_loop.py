@@ -15,7 +15,7 @@ import time
 import uuid
 
 from benchmarks.http_client import HttpConnection
-from benchmarks.support import Latencies, running_server, throwaway_postgres
+from benchmarks.support import Latencies, raw_insert_floor, running_server, throwaway_postgres
 
 TURNS_PER_SESSION = 20
 BUBBLES = json.dumps(
@@ -73,7 +73,7 @@ async def run(base: str, clients: int, seconds: float, worker) -> tuple[Latencie
     return stats, time.perf_counter() - started
 
 
-def report(clients: int, floor: tuple[Latencies, float], chat: tuple[Latencies, float]) -> None:
+def report(clients: int, floor: tuple[Latencies, float], chat: tuple[Latencies, float], raw: float) -> None:
     floor_stats, floor_elapsed = floor
     chat_stats, chat_elapsed = chat
     floor_row = floor_stats.row("/health (floor)", floor_elapsed)
@@ -87,11 +87,16 @@ def report(clients: int, floor: tuple[Latencies, float], chat: tuple[Latencies, 
         f"  chat loop total: {total:.0f} req/s = {total / floor_row[2]:.2f} x the /health floor; "
         f"errors: {chat_stats.errors + floor_stats.errors}"
     )
+    writes = chat_stats.row("save task", chat_elapsed)[2]
+    print(
+        f"  raw driver floor (psycopg, one INSERT per round trip, {clients} connection(s)): {raw:.0f}/s; "
+        f"save task = {writes / raw:.2f} x that floor"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", default="1,16", help="comma-separated concurrency levels (default 1,16)")
+    parser.add_argument("--clients", default="1,16,64", help="comma-separated concurrency levels (default 1,16,64)")
     parser.add_argument("--seconds", type=float, default=10, help="duration of each measurement (default 10)")
     args = parser.parse_args()
     print("Session Store chat-loop benchmark: PostgreSQL, one `session-store serve` process (uvicorn, 1 worker),")
@@ -103,7 +108,8 @@ def main() -> None:
         for clients in (int(c) for c in args.clients.split(",")):
             floor = asyncio.run(run(base, clients, args.seconds, health_client))
             chat = asyncio.run(run(base, clients, args.seconds, chat_client))
-            report(clients, floor, chat)
+            raw = asyncio.run(raw_insert_floor(url, clients, args.seconds))
+            report(clients, floor, chat, raw)
 
 
 if __name__ == "__main__":

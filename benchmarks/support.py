@@ -88,3 +88,29 @@ class Latencies:
             return route, 0, 0.0, 0.0, 0.0
         p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
         return route, len(values), len(values) / elapsed, statistics.median(values) * 1000, p99 * 1000
+
+
+async def raw_insert_floor(url: str, clients: int, seconds: float) -> float:
+    """The raw driver floor: psycopg, one INSERT per round trip in autocommit, `clients` connections."""
+    import asyncio
+
+    import psycopg
+
+    setup = await psycopg.AsyncConnection.connect(url, autocommit=True)
+    await setup.execute("CREATE TABLE IF NOT EXISTS floor (id BIGSERIAL PRIMARY KEY, s TEXT, body TEXT)")
+    await setup.close()
+    body = "x" * 300
+    done = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def writer() -> None:
+        nonlocal done
+        connection = await psycopg.AsyncConnection.connect(url, autocommit=True)
+        while time.perf_counter() < stop_at:
+            await connection.execute("INSERT INTO floor (s, body) VALUES (%s, %s)", ("x", body))
+            done += 1
+        await connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer() for _ in range(clients)))
+    return done / (time.perf_counter() - started)
