@@ -41,6 +41,8 @@ bench: install bench-adk-env
 	$(BIN)/python -m benchmarks.chat_loop
 	$(BIN)/python -m benchmarks.point_read
 	$(BIN)/python -m benchmarks.agent_store
+	$(BIN)/python -m benchmarks.growth
+	$(BIN)/python -m benchmarks.memory
 
 bench-agent: install bench-adk-env
 	$(BIN)/python -m benchmarks.agent_store

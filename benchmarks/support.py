@@ -40,9 +40,15 @@ def throwaway_postgres(server_url: str = POSTGRES_URL) -> Iterator[str]:
         admin.dispose()
 
 
+class ServerProcess(str):
+    """The base URL of a running server, carrying its process id."""
+
+    pid: int
+
+
 @contextmanager
-def running_server(database_url: str) -> Iterator[str]:
-    """`session-store serve` as the README tells users to run it; yields its base URL."""
+def running_server(database_url: str) -> Iterator[ServerProcess]:
+    """`session-store serve` as the README tells users to run it; yields its base URL (with `.pid`)."""
     with tempfile.TemporaryDirectory() as work:
         config = Path(work) / "bench.yaml"
         config.write_text(
@@ -56,7 +62,8 @@ def running_server(database_url: str) -> Iterator[str]:
             stderr=subprocess.PIPE,
             text=True,
         )
-        base = f"http://127.0.0.1:{port}"
+        base = ServerProcess(f"http://127.0.0.1:{port}")
+        base.pid = process.pid
         try:
             deadline = time.monotonic() + 30
             while True:
