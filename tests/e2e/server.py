@@ -28,9 +28,11 @@ class Server:
         self.process: subprocess.Popen[str] | None = None
         self.log = cwd / f"server-{self.port}.log"
 
-    def start(self) -> Server:
-        command = [sys.executable, "-m", "app.cli", "serve", "--config", str(self.config), "--port", str(self.port)]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    def start(self, args: list[str] | None = None, env: dict[str, str] | None = None) -> Server:
+        """`session-store serve` with `args` (default: this config, this port) and `env` (default: ours)."""
+        arguments = args if args is not None else ["--config", str(self.config), "--port", str(self.port)]
+        command = [sys.executable, "-m", "app.cli", "serve", *arguments]
+        env = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"}
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
                 command, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, text=True, env=env

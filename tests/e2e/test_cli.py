@@ -74,20 +74,10 @@ def test_check_config_shows_the_stores_with_passwords_masked(tmp_path: Path) -> 
 def test_serve_takes_config_host_and_port_from_the_environment(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text('session_service:\n  type: "memory"\n')
-    port = free_port()
-    env = {**os.environ, "SESSION_STORE_CONFIG": str(config), "HOST": "127.0.0.1", "PORT": str(port)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    server = Server(config, tmp_path, port)
-    server.process = process  # type: ignore[assignment]
+    server = Server(config, tmp_path)
+    env = {**os.environ, "SESSION_STORE_CONFIG": str(config), "HOST": "127.0.0.1", "PORT": str(server.port)}
     try:
-        server.wait_ready()
+        server.start(args=[], env=env).wait_ready()
         assert httpx.get(f"{server.url}/health/ready").json()["stores"]["gateway"]["type"] == "memory"
     finally:
         server.stop()
@@ -188,22 +178,10 @@ def test_verify_runs_the_guides_steps_and_fails_where_the_scenario_breaks(
 def test_mode_none_beyond_loopback_is_warned_about(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text('session_service:\n  type: "memory"\nagents: []\n')
-    port = free_port()
-    env = {**os.environ, "SESSION_SECRET_KEY": "k" * 40}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--config", str(config), "--host", "0.0.0.0", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    server = Server(config, tmp_path, port)
-    server.process = process  # type: ignore[assignment]
+    server = Server(config, tmp_path)
+    args = ["--config", str(config), "--host", "0.0.0.0", "--port", str(server.port)]
     try:
-        server.wait_ready()
+        server.start(args=args, env={**os.environ, "SESSION_SECRET_KEY": "k" * 40}).wait_ready()
     finally:
         server.stop()
-    assert process.stderr is not None
-    log = process.stderr.read()
-    assert "auth.mode is none on a non-loopback address" in log
+    assert "auth.mode is none on a non-loopback address" in server.output()
