@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import Server, free_port
+from tests.e2e.server import Server
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -84,21 +84,15 @@ def test_serve_takes_config_host_and_port_from_the_environment(tmp_path: Path) -
 
 
 def test_make_run_default_is_sqlite_under_data(tmp_path: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if k != "SESSION_STORE_CONFIG"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = Server(tmp_path / "unused.yaml", tmp_path, port)
-    server.process = process  # type: ignore[assignment]
+    server = Server(tmp_path / "unused.yaml", tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "SESSION_STORE_CONFIG"}
     try:
-        server.wait_ready()
+        server.start(args=["--port", str(server.port)], env=env).wait_ready()
         with server.client() as client:
             assert client.post("/api/v1/sessions", json={"name": "kept"}).status_code == 201
         assert (tmp_path / "data" / "webui-gateway.db").exists()
+        assert (tmp_path / "data" / "agent-session.db").exists()
+        assert "SESSION_SECRET_KEY is not set" in server.output()
     finally:
         server.stop()
 
