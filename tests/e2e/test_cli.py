@@ -85,7 +85,7 @@ def test_serve_takes_config_host_and_port_from_the_environment(tmp_path: Path) -
 
 def test_make_run_default_is_sqlite_under_data(tmp_path: Path) -> None:
     server = Server(tmp_path / "unused.yaml", tmp_path)
-    env = {k: v for k, v in os.environ.items() if k != "SESSION_STORE_CONFIG"}
+    env = {k: v for k, v in os.environ.items() if k not in ("SESSION_STORE_CONFIG", "SESSION_SECRET_KEY")}
     try:
         server.start(args=["--port", str(server.port)], env=env).wait_ready()
         with server.client() as client:
