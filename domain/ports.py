@@ -112,6 +112,16 @@ class GatewayStore(Protocol):
         """`read_only` promises no writes, which lets a store skip the transaction around them."""
         ...
 
+    async def save_task(self, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
+        """Create or update `task` atomically, creating its session for `user_id` when missing and
+        moving the session's activity to now; an update keeps the stored user message when the new
+        one is missing, and feedback merged into the stored metadata unless the new metadata has its
+        own. Returns (the stored task, created?); None, with nothing written, when the session is
+        someone else's or the task id is another user's or another session's. The hot path of the
+        gateway: a store may do it in one statement (`domain.gateway.service.save_task_in` is the
+        portable way)."""
+        ...
+
     async def ping(self) -> None:
         """Raise StoreUnavailable when the store cannot answer."""
         ...

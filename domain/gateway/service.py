@@ -134,41 +134,17 @@ class GatewayService:
         parse_bubbles(data.message_bubbles)
         parse_metadata(data.task_metadata)
         now = self._clock()
-        async with self._store.unit_of_work() as uow:
-            session = await uow.sessions.get(session_id, for_update=True)
-            if session is None:
-                session = Session(session_id, user_id, None, None, None, now, now)
-                await uow.sessions.add(session)
-            elif session.user_id != user_id:
+        draft = ChatTask(
+            data.task_id, session_id, user_id, data.user_message, data.message_bubbles, data.task_metadata, now, now
+        )
+        saved = await self._store.save_task(user_id, draft)
+        if saved is not None:
+            return SavedTask(*saved)
+        async with self._store.unit_of_work(read_only=True) as uow:  # refused: say why
+            session = await uow.sessions.get(session_id)
+            if session is not None and session.user_id != user_id:
                 raise NotFound("session", session_id)
-            existing = await uow.tasks.get(data.task_id)
-            if existing is None:
-                task = ChatTask(
-                    data.task_id,
-                    session_id,
-                    user_id,
-                    data.user_message,
-                    data.message_bubbles,
-                    data.task_metadata,
-                    now,
-                    now,
-                )
-                await uow.tasks.add(task)
-            elif existing.user_id != user_id or existing.session_id != session_id:
-                raise Conflict(f"taskId {data.task_id!r} is already used by another session")
-            else:
-                task = replace(
-                    existing,
-                    user_message=data.user_message if data.user_message is not None else existing.user_message,
-                    message_bubbles=data.message_bubbles,
-                    task_metadata=_keep_feedback(existing, data.task_metadata),
-                    updated_time=max(now, existing.updated_time),
-                )
-                await uow.tasks.update(task)
-            if session.updated_time < now:
-                await uow.sessions.update(replace(session, updated_time=now))
-            await uow.commit()
-        return SavedTask(task, created=existing is None)
+        raise Conflict(f"taskId {data.task_id!r} is already used by another session")
 
     async def list_tasks(self, user_id: str, session_id: str, page: PageRequest | None = None) -> Page[ChatTask]:
         """The chat history, oldest first: whole when `page` is None (as the incumbent), else one page."""
@@ -209,6 +185,34 @@ class GatewayService:
             rows = await uow.feedback.list(where, limit=page.size + 1, offset=page.offset, after=page.after)
             total = await uow.feedback.count(where) if page.after is None else None
         return page_of(rows, page, total, lambda f: f.sort_key)
+
+
+async def save_task_in(uow: GatewayUnitOfWork, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
+    """GatewayStore.save_task through the repositories; the caller commits when a task comes back."""
+    now = task.updated_time
+    session = await uow.sessions.get(task.session_id, for_update=True)
+    if session is None:
+        session = Session(task.session_id, user_id, None, None, None, now, now)
+        await uow.sessions.add(session)
+    elif session.user_id != user_id:
+        return None
+    existing = await uow.tasks.get(task.id)
+    if existing is None:
+        await uow.tasks.add(task)
+    elif existing.user_id != user_id or existing.session_id != task.session_id:
+        return None
+    else:
+        task = replace(
+            existing,
+            user_message=task.user_message if task.user_message is not None else existing.user_message,
+            message_bubbles=task.message_bubbles,
+            task_metadata=_keep_feedback(existing, task.task_metadata),
+            updated_time=max(now, existing.updated_time),
+        )
+        await uow.tasks.update(task)
+    if session.updated_time < now:
+        await uow.sessions.update(replace(session, updated_time=now))
+    return task, existing is None
 
 
 async def _owned_session(uow: GatewayUnitOfWork, user_id: str, session_id: str, *, for_update: bool = False) -> Session:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from domain.errors import Conflict
 from domain.gateway.model import ChatTask, Feedback, Session
+from domain.gateway.service import save_task_in
 from domain.paging import SortKey
 from domain.ports import FeedbackFilter, SessionFilter
 from infrastructure.memory.journal import MemoryUnitOfWork, Table, ordered_page
@@ -146,6 +147,13 @@ class MemoryGatewayStore:
 
     def unit_of_work(self, *, read_only: bool = False) -> MemoryGatewayUnitOfWork:
         return MemoryGatewayUnitOfWork(self._tables, self._lock)
+
+    async def save_task(self, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
+        async with self.unit_of_work() as uow:
+            saved = await save_task_in(uow, user_id, task)
+            if saved is not None:
+                await uow.commit()
+            return saved
 
     async def ping(self) -> None:
         return None

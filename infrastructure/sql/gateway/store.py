@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.gateway.model import ChatTask
+from domain.gateway.service import save_task_in
 from infrastructure.sql.gateway.repositories import (
     SqlChatTaskRepository,
     SqlFeedbackRepository,
     SqlSessionRepository,
 )
-from infrastructure.sql.unit_of_work import SqlStore, SqlUnitOfWork
+from infrastructure.sql.unit_of_work import SqlStore, SqlUnitOfWork, translate
+
+# Saving a chat task on PostgreSQL as one statement: upsert the caller's session (the upsert locks
+# it, so writers of one session take turns; someone else's session makes it return nothing), then
+# upsert the task unless its id is another user's or session's, keeping the stored user message
+# when none is sent and stored feedback unless the new metadata has its own.
+_PG_SAVE_TASK = """
+WITH s AS (
+    INSERT INTO sessions (id, user_id, created_time, updated_time) VALUES (%(sid)s, %(user)s, %(now)s, %(now)s)
+    ON CONFLICT (id) DO UPDATE SET updated_time = GREATEST(sessions.updated_time, EXCLUDED.updated_time)
+    WHERE sessions.user_id = EXCLUDED.user_id
+    RETURNING id
+)
+INSERT INTO chat_tasks AS c
+    (id, session_id, user_id, user_message, message_bubbles, task_metadata, created_time, updated_time)
+SELECT %(tid)s, s.id, %(user)s, %(message)s, %(bubbles)s, %(metadata)s, %(now)s, %(now)s FROM s
+ON CONFLICT (id) DO UPDATE SET
+    user_message = COALESCE(EXCLUDED.user_message, c.user_message),
+    message_bubbles = EXCLUDED.message_bubbles,
+    task_metadata = CASE
+        WHEN c.task_metadata IS NULL OR NOT (CAST(c.task_metadata AS JSONB) ? 'feedback')
+        THEN EXCLUDED.task_metadata
+        ELSE CAST(
+            jsonb_build_object('feedback', CAST(c.task_metadata AS JSONB) -> 'feedback')
+            || COALESCE(CAST(EXCLUDED.task_metadata AS JSONB), CAST('{}' AS JSONB))
+        AS TEXT)
+    END,
+    updated_time = GREATEST(c.updated_time, EXCLUDED.updated_time)
+WHERE c.user_id = EXCLUDED.user_id AND c.session_id = EXCLUDED.session_id
+RETURNING c.id, c.session_id, c.user_id, c.user_message, c.message_bubbles, c.task_metadata,
+          c.created_time, c.updated_time, (c.xmax = 0) AS inserted
+"""
 
 
 class SqlGatewayUnitOfWork(SqlUnitOfWork):
@@ -22,3 +57,38 @@ class SqlGatewayUnitOfWork(SqlUnitOfWork):
 class SqlGatewayStore(SqlStore):
     def unit_of_work(self, *, read_only: bool = False) -> SqlGatewayUnitOfWork:
         return SqlGatewayUnitOfWork(self.engine_for(read_only), read_only)
+
+    async def save_task(self, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
+        if self.engine.dialect.name == "postgresql":
+            return await self._save_task_in_one_statement(user_id, task)
+        async with self.unit_of_work() as uow:
+            saved = await save_task_in(uow, user_id, task)
+            if saved is not None:
+                await uow.commit()
+            return saved
+
+    async def _save_task_in_one_statement(self, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
+        params: dict[str, Any] = {
+            "sid": task.session_id,
+            "user": user_id,
+            "now": task.updated_time,
+            "tid": task.id,
+            "message": task.user_message,
+            "bubbles": task.message_bubbles,
+            "metadata": task.task_metadata,
+        }
+        try:
+            async with self.autocommit_engine.connect() as connection:
+                raw = (await connection.get_raw_connection()).driver_connection
+                # In a transaction of its own: a refused task must not leave its session created.
+                async with raw.transaction(force_rollback=False) as transaction:  # type: ignore[union-attr]
+                    cursor = await raw.execute(_PG_SAVE_TASK, params)  # type: ignore[union-attr]
+                    row = await cursor.fetchone()
+                    if row is None:
+                        transaction.force_rollback = True  # nothing written
+        except Exception as exc:
+            raise translate(exc) from exc
+        if row is None:
+            return None
+        *fields, inserted = row
+        return ChatTask(*fields), bool(inserted)
