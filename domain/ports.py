@@ -72,6 +72,13 @@ class ChatTaskRepository(Protocol):
 
     async def delete_for_session(self, session_id: str) -> None: ...
 
+    async def list_for_owner(
+        self, user_id: str, session_id: str, *, limit: int | None = None, after: SortKey | None = None
+    ) -> list[ChatTask] | None:
+        """As list_for_session, with the ownership check in the same read: None when the session
+        is missing or someone else's (the history read is one round trip)."""
+        ...
+
 
 class FeedbackRepository(Protocol):
     async def add(self, feedback: Feedback) -> None: ...

@@ -149,11 +149,14 @@ class GatewayService:
     async def list_tasks(self, user_id: str, session_id: str, page: PageRequest | None = None) -> Page[ChatTask]:
         """The chat history, oldest first: whole when `page` is None (as the incumbent), else one page."""
         async with self._store.unit_of_work(read_only=True) as uow:
-            await _owned_session(uow, user_id, session_id)
             if page is None:
-                rows = await uow.tasks.list_for_session(session_id)
-                return Page(rows, PageRequest(size=max(1, min(len(rows), 100))), total=None, next_cursor=None)
-            rows = await uow.tasks.list_for_session(session_id, limit=page.size + 1, after=page.after)
+                rows = await uow.tasks.list_for_owner(user_id, session_id)
+            else:
+                rows = await uow.tasks.list_for_owner(user_id, session_id, limit=page.size + 1, after=page.after)
+        if rows is None:
+            raise NotFound("session", session_id)
+        if page is None:
+            return Page(rows, PageRequest(size=max(1, min(len(rows), 100))), total=None, next_cursor=None)
         return page_of(rows, page, None, lambda t: t.sort_key)
 
     async def list_messages(self, user_id: str, session_id: str) -> list[LegacyMessage]:

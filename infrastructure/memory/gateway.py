@@ -91,6 +91,14 @@ class MemoryChatTaskRepository:
     async def delete_for_session(self, session_id: str) -> None:
         self._t.tasks.remove(k for k, t in self._t.tasks.rows.items() if t.session_id == session_id)
 
+    async def list_for_owner(
+        self, user_id: str, session_id: str, *, limit: int | None = None, after: SortKey | None = None
+    ) -> list[ChatTask] | None:
+        session = self._t.sessions.rows.get(session_id)
+        if session is None or session.user_id != user_id:
+            return None
+        return await self.list_for_session(session_id, limit=limit, after=after)
+
 
 class MemoryFeedbackRepository:
     def __init__(self, tables: _Tables) -> None:

@@ -220,3 +220,18 @@ async def test_feedback_filters_and_orders_newest_first(gateway_store: GatewaySt
         assert ids(rest) == ["f2", "f1"]
         stored = (await uow.feedback.list(FeedbackFilter("alice", task_id="t2"), limit=1))[0]
         assert stored == Feedback("f3", "s2", "t2", "alice", FeedbackType.UP, "yes", 300)
+
+
+async def test_history_for_its_owner_only_in_one_read(gateway_store: GatewayStore) -> None:
+    await add(gateway_store, session("s1"), session("empty"), session("bobs", user="bob"))
+    await add(gateway_store, *[task(f"t{i}", "s1", created=100 + i) for i in range(5)], task("b1", "bobs", user="bob"))
+    async with gateway_store.unit_of_work(read_only=True) as uow:
+        assert [t.id for t in await uow.tasks.list_for_owner("alice", "s1") or []] == [f"t{i}" for i in range(5)]
+        first = await uow.tasks.list_for_owner("alice", "s1", limit=2) or []
+        rest = await uow.tasks.list_for_owner("alice", "s1", limit=10, after=first[-1].sort_key)
+        assert [t.id for t in first + (rest or [])] == [f"t{i}" for i in range(5)]
+        assert await uow.tasks.list_for_owner("alice", "s1", after=task("t4", "s1", created=104).sort_key) == []
+        assert await uow.tasks.list_for_owner("alice", "empty") == []
+        assert await uow.tasks.list_for_owner("alice", "bobs") is None
+        assert await uow.tasks.list_for_owner("alice", "missing") is None
+        assert (await uow.tasks.list_for_owner("alice", "s1") or [])[0] == task("t0", "s1", created=100)

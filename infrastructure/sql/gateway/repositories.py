@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     Table,
     Update,
+    and_,
     bindparam,
     delete,
     exists,
@@ -93,6 +94,19 @@ def _task(row: Any) -> ChatTask:
     return ChatTask(**row._mapping)
 
 
+def _task_of(row: Any) -> ChatTask:
+    return ChatTask(
+        row.id,
+        row.session_id,
+        row.user_id,
+        row.user_message,
+        row.message_bubbles,
+        row.task_metadata,
+        row.created_time,
+        row.updated_time,
+    )
+
+
 def _feedback(row: Any) -> Feedback:
     values = dict(row._mapping)
     return Feedback(**{**values, "rating": FeedbackType(values["rating"])})
@@ -165,6 +179,25 @@ class SqlChatTaskRepository(_Repository):
 
     async def delete_for_session(self, session_id: str) -> None:
         await self._db.execute(delete(chat_tasks).where(chat_tasks.c.session_id == session_id))
+
+    async def list_for_owner(
+        self, user_id: str, session_id: str, *, limit: int | None = None, after: SortKey | None = None
+    ) -> list[ChatTask] | None:
+        # The session row joined to its tasks: its owner and its page of history in one round trip.
+        joined = chat_tasks.c.session_id == sessions.c.id
+        if after is not None:
+            joined = and_(joined, after_key(chat_tasks.c.created_time, chat_tasks.c.id, after, descending=False))
+        statement = (
+            select(sessions.c.user_id.label("owner"), *chat_tasks.c)
+            .select_from(sessions.outerjoin(chat_tasks, joined))
+            .where(sessions.c.id == session_id)
+            .order_by(*ordered(chat_tasks.c.created_time, chat_tasks.c.id, descending=False))
+            .limit(limit)
+        )
+        rows = (await self._db.execute(statement)).all()
+        if not rows or rows[0].owner != user_id:
+            return None
+        return [_task_of(row) for row in rows if row.id is not None]
 
 
 class SqlFeedbackRepository(_Repository):
