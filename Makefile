@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench bench-agent bench-adk-env clean scalar-ui
+.PHONY: install run test lint bench bench-agent bench-baselines-env clean scalar-ui
 
 install: $(STAMP)
 
@@ -37,23 +37,23 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: install bench-adk-env
+bench: install bench-baselines-env
 	$(BIN)/python -m benchmarks.chat_loop
 	$(BIN)/python -m benchmarks.point_read
 	$(BIN)/python -m benchmarks.agent_store
 	$(BIN)/python -m benchmarks.growth
 	$(BIN)/python -m benchmarks.memory
 
-bench-agent: install bench-adk-env
+bench-agent: install bench-baselines-env
 	$(BIN)/python -m benchmarks.agent_store
 
-# Google ADK, the baseline of benchmarks/agent_store.py, in a virtualenv of its own: never a dependency.
-bench-adk-env: .venv-adk/.installed-stamp
-.venv-adk/.installed-stamp: benchmarks/requirements-adk.txt
-	test -x .venv-adk/bin/python || $(PYTHON) -m venv .venv-adk
-	.venv-adk/bin/python -m pip install --quiet --upgrade pip
-	.venv-adk/bin/python -m pip install --quiet -r benchmarks/requirements-adk.txt
+# The baselines (Google ADK; the incumbent gateway's FastAPI + sync SQLAlchemy), in a virtualenv of their own: never a dependency.
+bench-baselines-env: .venv-baselines/.installed-stamp
+.venv-baselines/.installed-stamp: benchmarks/requirements-baselines.txt
+	test -x .venv-baselines/bin/python || $(PYTHON) -m venv .venv-baselines
+	.venv-baselines/bin/python -m pip install --quiet --upgrade pip
+	.venv-baselines/bin/python -m pip install --quiet -r benchmarks/requirements-baselines.txt
 	touch $@
 
 clean:
-	rm -rf $(VENV) .venv-adk data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-baselines data .pytest_cache .mypy_cache .ruff_cache

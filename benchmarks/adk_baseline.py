@@ -1,6 +1,6 @@
 """Google ADK's DatabaseSessionService measured the same way as ours (benchmarks/agent_store.py).
 
-Runs in its own virtualenv (make bench-adk-env), never in Session Store's: it imports nothing of
+Runs in its own virtualenv (make bench-baselines-env), never in Session Store's: it imports nothing of
 the project. Prints one JSON object of figures. Usage: adk_baseline.py URL --appends N.
 """
 

@@ -31,7 +31,7 @@ from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.agent.tables import agent_events, agent_sessions
 from infrastructure.sql.engine import create_engine
 
-ADK_PYTHON = Path(".venv-adk/bin/python")
+ADK_PYTHON = Path(".venv-baselines/bin/python")
 USER = "alice"
 TEXT = "How warm is Lisbon in May? Around 22 degrees in the afternoon, cooler at night. " * 2
 
@@ -256,7 +256,7 @@ def main() -> None:
     print("Agent store benchmark: library level (AgentService on SQLAlchemy Core), one process, this machine;")
     print(
         f"ADK: google-adk's DatabaseSessionService in {ADK_PYTHON.parent.parent} "
-        f"({'present' if ADK_PYTHON.exists() else 'absent: run make bench-adk-env'}), same database server."
+        f"({'present' if ADK_PYTHON.exists() else 'absent: run make bench-baselines-env'}), same database server."
     )
     for backend in args.backends.split(","):
         if backend == "sqlite":

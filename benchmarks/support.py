@@ -46,6 +46,9 @@ class ServerProcess(str):
     pid: int
 
 
+BASELINES_PYTHON = Path(".venv-baselines/bin/python")
+
+
 @contextmanager
 def running_server(database_url: str) -> Iterator[ServerProcess]:
     """`session-store serve` as the README tells users to run it; yields its base URL (with `.pid`)."""
@@ -55,30 +58,42 @@ def running_server(database_url: str) -> Iterator[ServerProcess]:
             f'session_service:\n  type: sql\n  database_url: "{database_url}"\nlogging:\n  level: WARNING\n'
         )
         port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--config", str(config), "--port", str(port)],
-            cwd=work,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        base = ServerProcess(f"http://127.0.0.1:{port}")
-        base.pid = process.pid
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {process.stderr.read() if process.stderr else ''}")
-                time.sleep(0.1)
+        command = [sys.executable, "-m", "app.cli", "serve", "--config", str(config), "--port", str(port)]
+        with _serving(command, port, "/health/ready", work) as base:
             yield base
-        finally:
-            process.terminate()
-            process.wait(10)
+
+
+@contextmanager
+def running_incumbent(database_url: str) -> Iterator[ServerProcess]:
+    """benchmarks/incumbent_gateway.py (FastAPI + sync SQLAlchemy) in the baselines' virtualenv."""
+    if not BASELINES_PYTHON.exists():
+        raise RuntimeError(f"{BASELINES_PYTHON} is missing: run `make bench-baselines-env`")
+    script = Path(__file__).with_name("incumbent_gateway.py").resolve()
+    port = free_port()
+    with _serving([str(BASELINES_PYTHON.absolute()), str(script), database_url, str(port)], port, "/health") as base:
+        yield base
+
+
+@contextmanager
+def _serving(command: list[str], port: int, ready_path: str, cwd: str | None = None) -> Iterator[ServerProcess]:
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = ServerProcess(f"http://127.0.0.1:{port}")
+    base.pid = process.pid
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}{ready_path}", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {process.stderr.read() if process.stderr else ''}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 @dataclass
