@@ -41,11 +41,13 @@ bench: install bench-baselines-env
 	$(BIN)/python -m benchmarks.chat_loop
 	$(BIN)/python -m benchmarks.point_read
 	$(BIN)/python -m benchmarks.agent_store
+	$(BIN)/python -m benchmarks.agent_http
 	$(BIN)/python -m benchmarks.growth
 	$(BIN)/python -m benchmarks.memory
 
 bench-agent: install bench-baselines-env
 	$(BIN)/python -m benchmarks.agent_store
+	$(BIN)/python -m benchmarks.agent_http
 
 # The baselines (Google ADK; the incumbent gateway's FastAPI + sync SQLAlchemy), in a virtualenv of their own: never a dependency.
 bench-baselines-env: .venv-baselines/.installed-stamp

@@ -16,7 +16,7 @@ import time
 import uuid
 
 from benchmarks.http_client import HttpConnection
-from benchmarks.support import Latencies, raw_insert_floor, running_incumbent, running_server, throwaway_postgres
+from benchmarks.support import Latencies, raw_insert_floor, running_baseline, running_server, throwaway_postgres
 
 TURNS_PER_SESSION = 20
 FLOOR = "/health (floor)"
@@ -129,7 +129,7 @@ def main() -> None:
         throwaway_postgres() as url,
         throwaway_postgres() as incumbent_url,
         running_server(url) as base,
-        running_incumbent(incumbent_url) as incumbent_base,
+        running_baseline("incumbent_gateway.py", incumbent_url) as incumbent_base,
     ):
         for clients in (int(c) for c in args.clients.split(",")):
             floor = asyncio.run(run(base, clients, args.seconds, health_client))

@@ -50,27 +50,30 @@ BASELINES_PYTHON = Path(".venv-baselines/bin/python")
 
 
 @contextmanager
-def running_server(database_url: str) -> Iterator[ServerProcess]:
-    """`session-store serve` as the README tells users to run it; yields its base URL (with `.pid`)."""
+def running_server(database_url: str, config: str | None = None) -> Iterator[ServerProcess]:
+    """`session-store serve` as the README tells users to run it; yields its base URL (with `.pid`).
+
+    The gateway store on `database_url`, unless `config` (YAML) says otherwise.
+    """
     with tempfile.TemporaryDirectory() as work:
-        config = Path(work) / "bench.yaml"
-        config.write_text(
-            f'session_service:\n  type: sql\n  database_url: "{database_url}"\nlogging:\n  level: WARNING\n'
+        config_file = Path(work) / "bench.yaml"
+        config_file.write_text(
+            config or f'session_service:\n  type: sql\n  database_url: "{database_url}"\nlogging:\n  level: WARNING\n'
         )
         port = free_port()
-        command = [sys.executable, "-m", "app.cli", "serve", "--config", str(config), "--port", str(port)]
+        command = [sys.executable, "-m", "app.cli", "serve", "--config", str(config_file), "--port", str(port)]
         with _serving(command, port, "/health/ready", work) as base:
             yield base
 
 
 @contextmanager
-def running_incumbent(database_url: str) -> Iterator[ServerProcess]:
-    """benchmarks/incumbent_gateway.py (FastAPI + sync SQLAlchemy) in the baselines' virtualenv."""
+def running_baseline(script: str, database_url: str, *options: str) -> Iterator[ServerProcess]:
+    """A baseline server (benchmarks/incumbent_gateway.py, benchmarks/adk_http.py) in the baselines' virtualenv."""
     if not BASELINES_PYTHON.exists():
         raise RuntimeError(f"{BASELINES_PYTHON} is missing: run `make bench-baselines-env`")
-    script = Path(__file__).with_name("incumbent_gateway.py").resolve()
     port = free_port()
-    with _serving([str(BASELINES_PYTHON.absolute()), str(script), database_url, str(port)], port, "/health") as base:
+    path = str(Path(__file__).with_name(script).resolve())
+    with _serving([str(BASELINES_PYTHON.absolute()), path, database_url, str(port), *options], port, "/health") as base:
         yield base
 
 
@@ -80,7 +83,7 @@ def _serving(command: list[str], port: int, ready_path: str, cwd: str | None = N
     base = ServerProcess(f"http://127.0.0.1:{port}")
     base.pid = process.pid
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 600  # a baseline may seed its database first
         while True:
             try:
                 if httpx.get(f"{base}{ready_path}", timeout=1).status_code == 200:
