@@ -40,8 +40,12 @@ _KNOWN_EVENT_FIELDS = {"id", "invocationId", "author", "timestamp", "sequence"}
 
 
 def provide_agent(
-    agent_name: Annotated[str, PathParameter(description="A configured agent's name.")], state: State
+    agent_name: Annotated[str, PathParameter(description="A configured agent's name.")],
+    state: State,
+    user_id: NamedDependency[str],
 ) -> AgentService:
+    # After the caller (see provide_gateway): a caller who cannot be identified learns no agent names.
+    del user_id
     stores: Stores = state.stores
     agent = stores.agents.get(agent_name)
     if agent is None:
