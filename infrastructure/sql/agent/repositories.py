@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, Text, and_, bindparam, cast, delete, func, insert, select, update
+from sqlalchemy import Integer, Table, Text, and_, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -22,6 +22,7 @@ from infrastructure.sql.agent.tables import (
     agent_sessions,
     agent_user_states,
 )
+from infrastructure.sql.driver import DriverQuery
 from infrastructure.sql.keyset import after_key
 
 _encode = msgspec.json.encode
@@ -36,7 +37,22 @@ _EVENTS_OF = and_(E.app_name == bindparam("app"), E.user_id == bindparam("user")
 # An event's own columns only: the session's key is known, and repeating it per row costs at 10^4 rows.
 _EVENT_COLUMNS = (E.id, E.sequence, E.invocation_id, E.author, E.timestamp, E.body)
 _EVENT_BY_ID = select(*_EVENT_COLUMNS).where(_EVENTS_OF, E.id == bindparam("eid"))
-_EVENTS_AFTER = select(*_EVENT_COLUMNS).where(_EVENTS_OF, E.sequence > bindparam("after")).order_by(E.sequence)
+_EVENTS_PAGE = DriverQuery(
+    select(*_EVENT_COLUMNS)
+    .where(_EVENTS_OF, E.sequence > bindparam("after"))
+    .order_by(E.sequence)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+def _recent(limited: bool, after_timestamp: bool) -> DriverQuery:
+    statement = select(*_EVENT_COLUMNS).where(_EVENTS_OF).order_by(E.sequence.desc())
+    if after_timestamp:
+        statement = statement.where(E.timestamp > bindparam("after"))
+    return DriverQuery(statement.limit(bindparam("limit", type_=Integer)) if limited else statement)
+
+
+_RECENT = {(limited, after): _recent(limited, after) for limited in (False, True) for after in (False, True)}
 
 
 def _now() -> int:
@@ -236,17 +252,13 @@ class SqlEventRepository(_Repository):
     ) -> list[Event]:
         # Newest first through the primary key (an index range scan whatever the history's length),
         # then turned around: the cost is that of `limit` rows, not of the session.
-        statement = select(*_EVENT_COLUMNS).where(_EVENTS_OF).order_by(E.sequence.desc())
-        if after_timestamp is not None:
-            statement = statement.where(E.timestamp > after_timestamp)
-        if limit is not None:
-            statement = statement.limit(limit)
-        rows = (await self._db.execute(statement, {"app": self._app, "user": user_id, "sid": session_id})).all()
+        params = {"app": self._app, "user": user_id, "sid": session_id, "after": after_timestamp, "limit": limit}
+        rows = await _RECENT[limit is not None, after_timestamp is not None].all(self._db, params)
         return [_event(row) for row in reversed(rows)]
 
     async def page(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[Event]:
-        params = {"app": self._app, "user": user_id, "sid": session_id, "after": after_sequence}
-        return [_event(row) for row in (await self._db.execute(_EVENTS_AFTER.limit(limit), params)).all()]
+        params = {"app": self._app, "user": user_id, "sid": session_id, "after": after_sequence, "limit": limit}
+        return [_event(row) for row in await _EVENTS_PAGE.all(self._db, params)]
 
 
 class SqlStateRepository(_Repository):

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     Table,
     Update,
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
 from domain.paging import SortKey
 from domain.ports import FeedbackFilter, SessionFilter
+from infrastructure.sql.driver import DriverQuery
 from infrastructure.sql.gateway.tables import chat_tasks, feedback, sessions
 from infrastructure.sql.keyset import after_key, ordered
 
@@ -87,7 +89,7 @@ class _Repository:
 
 
 def _session(row: Any) -> Session:
-    return Session(**row._mapping)
+    return Session(**row._asdict())
 
 
 def _task(row: Any) -> ChatTask:
@@ -148,13 +150,46 @@ class SqlSessionRepository(_Repository):
     async def list(
         self, where: SessionFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
     ) -> list[Session]:
+        if _unfiltered(where):  # the side bar's list: the hot path
+            params: dict[str, Any] = {"user": where.user_id, "limit": limit, "offset": offset}
+            if after is not None:
+                params |= {"after_time": after.time, "after_id": after.id}
+            return [_session(row) for row in await _USER_SESSIONS[after is not None].all(self._db, params)]
         rows = await self._page(
             self._where(where), "updated_time", descending=True, limit=limit, offset=offset, after=after
         )
         return [_session(row) for row in rows]
 
     async def count(self, where: SessionFilter) -> int:
+        if _unfiltered(where):
+            rows = await _USER_SESSION_COUNT.all(self._db, {"user": where.user_id})
+            return int(rows[0][0])
         return await self._count(self._where(where))
+
+
+def _unfiltered(where: SessionFilter) -> bool:
+    return where.agent_id is None and where.project_id is None and where.text is None
+
+
+def _user_sessions(after: bool) -> DriverQuery:
+    conditions = [sessions.c.user_id == bindparam("user")]
+    if after:
+        key = SortKey(bindparam("after_time"), bindparam("after_id"))  # type: ignore[arg-type]
+        conditions.append(after_key(sessions.c.updated_time, sessions.c.id, key, descending=True))
+    statement = (
+        select(sessions)
+        .where(*conditions)
+        .order_by(*ordered(sessions.c.updated_time, sessions.c.id, descending=True))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+    return DriverQuery(statement)
+
+
+_USER_SESSIONS = {after: _user_sessions(after) for after in (False, True)}
+_USER_SESSION_COUNT = DriverQuery(
+    select(func.count()).select_from(sessions).where(sessions.c.user_id == bindparam("user"))
+)
 
 
 class SqlChatTaskRepository(_Repository):
@@ -183,21 +218,31 @@ class SqlChatTaskRepository(_Repository):
     async def list_for_owner(
         self, user_id: str, session_id: str, *, limit: int | None = None, after: SortKey | None = None
     ) -> list[ChatTask] | None:
-        # The session row joined to its tasks: its owner and its page of history in one round trip.
-        joined = chat_tasks.c.session_id == sessions.c.id
+        params: dict[str, Any] = {"sid": session_id, "limit": limit}
         if after is not None:
-            joined = and_(joined, after_key(chat_tasks.c.created_time, chat_tasks.c.id, after, descending=False))
-        statement = (
-            select(sessions.c.user_id.label("owner"), *chat_tasks.c)
-            .select_from(sessions.outerjoin(chat_tasks, joined))
-            .where(sessions.c.id == session_id)
-            .order_by(*ordered(chat_tasks.c.created_time, chat_tasks.c.id, descending=False))
-            .limit(limit)
-        )
-        rows = (await self._db.execute(statement)).all()
+            params |= {"after_time": after.time, "after_id": after.id}
+        rows = await _HISTORY[limit is not None, after is not None].all(self._db, params)
         if not rows or rows[0].owner != user_id:
             return None
         return [_task_of(row) for row in rows if row.id is not None]
+
+
+def _history(paged: bool, after: bool) -> DriverQuery:
+    """The session row joined to its tasks: its owner and its page of history in one round trip."""
+    joined = chat_tasks.c.session_id == sessions.c.id
+    if after:
+        key = SortKey(bindparam("after_time"), bindparam("after_id"))  # type: ignore[arg-type]
+        joined = and_(joined, after_key(chat_tasks.c.created_time, chat_tasks.c.id, key, descending=False))
+    statement = (
+        select(sessions.c.user_id.label("owner"), *chat_tasks.c)
+        .select_from(sessions.outerjoin(chat_tasks, joined))
+        .where(sessions.c.id == bindparam("sid"))
+        .order_by(*ordered(chat_tasks.c.created_time, chat_tasks.c.id, descending=False))
+    )
+    return DriverQuery(statement.limit(bindparam("limit", type_=Integer)) if paged else statement)
+
+
+_HISTORY = {(paged, after): _history(paged, after) for paged in (False, True) for after in (False, True)}
 
 
 class SqlFeedbackRepository(_Repository):
