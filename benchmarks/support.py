@@ -79,24 +79,27 @@ def running_baseline(script: str, database_url: str, *options: str) -> Iterator[
 
 @contextmanager
 def _serving(command: list[str], port: int, ready_path: str, cwd: str | None = None) -> Iterator[ServerProcess]:
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = ServerProcess(f"http://127.0.0.1:{port}")
-    base.pid = process.pid
-    try:
-        deadline = time.monotonic() + 600  # a baseline may seed its database first
-        while True:
-            try:
-                if httpx.get(f"{base}{ready_path}", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {process.stderr.read() if process.stderr else ''}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(10)
+    # The server's stderr goes to a file: an undrained pipe would stall a server that logs a lot.
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        base = ServerProcess(f"http://127.0.0.1:{port}")
+        base.pid = process.pid
+        try:
+            deadline = time.monotonic() + 600  # a baseline may seed its database first
+            while True:
+                try:
+                    if httpx.get(f"{base}{ready_path}", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    errors.seek(0)
+                    raise RuntimeError(f"server did not start: {errors.read()[-4000:]}")
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(10)
 
 
 @dataclass
