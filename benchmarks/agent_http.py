@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from benchmarks.agent_store import TEXT, USER, analyze, seed_history
+from benchmarks.agent_store import TEXT, USER, add_measure_arguments, analyze, seed_history
 from benchmarks.http_client import HttpConnection
 from benchmarks.support import ServerProcess, running_baseline, running_server, throwaway_postgres
 from infrastructure.sql.agent.store import SqlAgentStore
@@ -156,11 +156,7 @@ def report(backend: str, mine: dict[str, float], theirs: dict[str, float]) -> No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backends", default="sqlite,postgres")
-    parser.add_argument("--appends", type=int, default=800)
-    parser.add_argument("--sizes", default="100,10000,100000")
-    parser.add_argument("--adk-sizes", default="100,10000")
-    parser.add_argument("--whole", type=int, default=10000)
+    add_measure_arguments(parser)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     adk_sizes = [int(s) for s in args.adk_sizes.split(",")]

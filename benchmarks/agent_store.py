@@ -241,13 +241,18 @@ def report(backend: str, mine: dict[str, float], floor: dict[str, float], theirs
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def add_measure_arguments(parser: argparse.ArgumentParser) -> None:
+    """What the agent benchmarks (library level and over HTTP) measure, the same for both."""
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--appends", type=int, default=800)
     parser.add_argument("--sizes", default="100,10000,100000")
     parser.add_argument("--adk-sizes", default="100,10000")
     parser.add_argument("--whole", type=int, default=10000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_measure_arguments(parser)
     parser.add_argument("--session-counts", default="100,100000")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]

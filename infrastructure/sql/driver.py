@@ -18,6 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 
+async def driver_connection(connection: AsyncConnection) -> Any:
+    """The driver's own connection beneath a SQLAlchemy one: psycopg's AsyncConnection on PostgreSQL."""
+    return (await connection.get_raw_connection()).driver_connection
+
+
 class DriverQuery:
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
@@ -28,8 +33,8 @@ class DriverQuery:
             return (await db.execute(self.statement, dict(params))).all()
         if self._sql is None:
             self._sql = str(self.statement.compile(dialect=db.dialect))
-        raw = (await db.get_raw_connection()).driver_connection
-        async with raw.cursor(row_factory=namedtuple_row) as cursor:  # type: ignore[union-attr]
+        raw = await driver_connection(db)
+        async with raw.cursor(row_factory=namedtuple_row) as cursor:
             await cursor.execute(self._sql, params)
             rows: list[Any] = await cursor.fetchall()
             return rows

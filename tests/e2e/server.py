@@ -13,6 +13,16 @@ from pathlib import Path
 import httpx
 
 
+def one_database_config(directory: Path, url: str) -> Path:
+    """A config file with the gateway store and one agent, `a`, on the database at `url`."""
+    config = directory / "c.yaml"
+    config.write_text(
+        f'session_service:\n  type: sql\n  database_url: "{url}"\n'
+        f'agents:\n  - name: a\n    session_service: {{type: sql, database_url: "{url}"}}\n'
+    )
+    return config
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.databases import fresh_database
-from tests.e2e.server import Server
+from tests.e2e.server import Server, one_database_config
 
 CLIENTS_PER_SERVER, WRITES = 16, 6
 BUBBLES = json.dumps([{"type": "agent", "text": "together"}])
@@ -25,11 +25,7 @@ def database(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def test_two_servers_thirty_two_clients_one_session_each_store(tmp_path: Path, database: str) -> None:
-    config = tmp_path / "c.yaml"
-    config.write_text(
-        f'session_service:\n  type: sql\n  database_url: "{database}"\n'
-        f'agents:\n  - name: a\n    session_service: {{type: sql, database_url: "{database}"}}\n'
-    )
+    config = one_database_config(tmp_path, database)
     servers = [Server(config, tmp_path).start(), Server(config, tmp_path).start()]
     headers = {"X-User-Id": "crowd"}
     errors: list[str] = []

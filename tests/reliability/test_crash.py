@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.databases import fresh_database
-from tests.e2e.server import Server
+from tests.e2e.server import Server, one_database_config
 
 BUBBLES = json.dumps([{"type": "agent", "text": "written under load"}])
 
@@ -28,11 +28,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def test_acknowledged_writes_survive_sigkill(tmp_path: Path, database: str) -> None:
-    config = tmp_path / "c.yaml"
-    config.write_text(
-        f'session_service:\n  type: sql\n  database_url: "{database}"\n'
-        f'agents:\n  - name: a\n    session_service: {{type: sql, database_url: "{database}"}}\n'
-    )
+    config = one_database_config(tmp_path, database)
     server = Server(config, tmp_path).start().wait_ready()
     acknowledged: dict[str, list[str]] = {"tasks": [], "events": []}
     stop = threading.Event()

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import Server
+from tests.e2e.server import Server, one_database_config
 from tests.reliability.throwaway_postgres import ThrowawayPostgres
 
 BUBBLES = json.dumps([{"type": "agent", "text": "during an outage"}])
@@ -29,11 +29,7 @@ def cluster() -> Iterator[ThrowawayPostgres]:
 
 
 def test_an_outage_is_503_then_the_server_recovers_alone(tmp_path: Path, cluster: ThrowawayPostgres) -> None:
-    config = tmp_path / "c.yaml"
-    config.write_text(
-        f'session_service:\n  type: sql\n  database_url: "{cluster.url}"\n'
-        f'agents:\n  - name: a\n    session_service: {{type: sql, database_url: "{cluster.url}"}}\n'
-    )
+    config = one_database_config(tmp_path, cluster.url)
     server = Server(config, tmp_path).start().wait_ready()
     headers = {"X-User-Id": "u"}
     acknowledged: list[str] = []

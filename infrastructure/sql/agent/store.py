@@ -21,6 +21,7 @@ from infrastructure.sql.agent.repositories import (
 )
 from infrastructure.sql.agent.sqlite_append import SqliteWriter, can_append
 from infrastructure.sql.agent.tables import agent_sessions
+from infrastructure.sql.driver import driver_connection
 from infrastructure.sql.engine import create_sqlite_sync_engine
 from infrastructure.sql.unit_of_work import SqlStore, SqlUnitOfWork, translate
 
@@ -152,8 +153,8 @@ class SqlAgentStore(SqlStore):
             async with self.autocommit_engine.connect() as connection:
                 # Straight to psycopg for the hot statement: SQLAlchemy's execution layer costs as
                 # much CPU as the rest of the append (benchmarks/agent_store.py, 16 sessions).
-                raw = await connection.get_raw_connection()
-                cursor = await raw.driver_connection.execute(_PG_APPEND_SQL, params)  # type: ignore[union-attr]
+                raw = await driver_connection(connection)
+                cursor = await raw.execute(_PG_APPEND_SQL, params)
                 row = await cursor.fetchone()
         except Exception as exc:
             raise translate(exc) from exc

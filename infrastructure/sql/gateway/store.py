@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.gateway.model import ChatTask
 from domain.gateway.service import save_task_in
+from infrastructure.sql.driver import driver_connection
 from infrastructure.sql.gateway.repositories import (
     SqlChatTaskRepository,
     SqlFeedbackRepository,
@@ -79,10 +80,10 @@ class SqlGatewayStore(SqlStore):
         }
         try:
             async with self.autocommit_engine.connect() as connection:
-                raw = (await connection.get_raw_connection()).driver_connection
+                raw = await driver_connection(connection)
                 # In a transaction of its own: a refused task must not leave its session created.
-                async with raw.transaction(force_rollback=False) as transaction:  # type: ignore[union-attr]
-                    cursor = await raw.execute(_PG_SAVE_TASK, params)  # type: ignore[union-attr]
+                async with raw.transaction(force_rollback=False) as transaction:
+                    cursor = await raw.execute(_PG_SAVE_TASK, params)
                     row = await cursor.fetchone()
                     if row is None:
                         transaction.force_rollback = True  # nothing written
