@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from app.schemas import CamelStruct, EpochMs
-from domain.agent.model import Event, Run, SessionView
+from domain.agent.model import Event, Run, SessionView, StoredJson
+
+_encode = msgspec.json.encode
 
 StateMap = dict[str, Any]
 
@@ -56,16 +58,22 @@ class EventResponse(CamelStruct):
     actions: dict[str, Any] | None = None
 
 
-def event_json(event: Event) -> dict[str, Any]:
-    """The event as sent, with what the store decided (id, sequence, timestamp) laid over it."""
-    return {
-        **event.body,
+def event_json(event: Event) -> dict[str, Any] | msgspec.Raw:
+    """The event as sent, with what the store decided (id, sequence, timestamp) beside it. A body
+    read from storage goes out as its stored text, spliced in unparsed (see StoredJson)."""
+    own = {
         "id": event.id,
         "invocationId": event.invocation_id,
         "author": event.author,
         "timestamp": event.timestamp,
         "sequence": event.sequence,
     }
+    if isinstance(event.body, StoredJson):
+        # The body never holds the event's own fields (domain.agent.model.EVENT_FIELDS): no key twice.
+        inner = event.body.text.strip()[1:-1].strip().encode()
+        head = _encode(own)
+        return msgspec.Raw(head[:-1] + b"," + inner + b"}" if inner else head)
+    return {**event.body, **own}
 
 
 class AgentSessionResponse(CamelStruct):

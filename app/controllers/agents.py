@@ -36,7 +36,6 @@ from domain.paging import PageRequest, decode_cursor
 
 Agent = NamedDependency[AgentService]
 SessionId = Annotated[str, PathParameter(description="The session id (the gateway's, for PERSISTENT runs).")]
-_KNOWN_EVENT_FIELDS = {"id", "invocationId", "author", "timestamp", "sequence"}
 
 
 def provide_agent(
@@ -174,7 +173,7 @@ class AgentSessionController(Controller):
         if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
     ) -> Response[dict[str, Any]]:
         raw = msgspec.json.decode(await request.body())
-        body = {k: v for k, v in raw.items() if k not in _KNOWN_EVENT_FIELDS} if isinstance(raw, dict) else {}
+        body = raw if isinstance(raw, dict) else {}  # the service keeps the event's own fields out of it
         timestamp = None if data.timestamp is None else round(data.timestamp)
         appended = await agent.append_event(
             user_id,

@@ -7,6 +7,7 @@ are never stored; other keys belong to the session. Reads merge the scopes back,
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -87,12 +88,45 @@ class AgentSession:
         )
 
 
+# An event's own fields, as the wire names them: never part of its body.
+EVENT_FIELDS = frozenset({"id", "invocationId", "author", "timestamp", "sequence"})
+
+
+class StoredJson(Mapping[str, Any]):
+    """A JSON object as a store read it: decoded on first use, its text at hand for whoever can pass
+    it on unparsed (a page of 1,000 events need not decode and re-encode 1,000 bodies)."""
+
+    __slots__ = ("_decode", "_value", "text")
+
+    def __init__(self, text: str, decode: Callable[[str], dict[str, Any]]) -> None:
+        self.text = text
+        self._decode = decode
+        self._value: dict[str, Any] | None = None
+
+    def _object(self) -> dict[str, Any]:
+        if self._value is None:
+            self._value = self._decode(self.text)
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._object()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._object())
+
+    def __len__(self) -> int:
+        return len(self._object())
+
+    def __repr__(self) -> str:
+        return f"StoredJson({self.text!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """Something that happened in a session (a message, a tool call, a state change).
 
     `sequence` is its position in the session, 1..N with no gap; `body` keeps every other field
-    the client sent (content, actions, and whatever else), verbatim.
+    the client sent (content, actions, and whatever else, never the EVENT_FIELDS), verbatim.
     """
 
     id: str
@@ -100,7 +134,7 @@ class Event:
     invocation_id: str
     author: str
     timestamp: int
-    body: dict[str, Any]
+    body: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

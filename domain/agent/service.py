@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.agent.model import (
+    EVENT_FIELDS,
     AgentSession,
     Behavior,
     Event,
@@ -260,7 +261,10 @@ def _state_delta(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stored_body(body: dict[str, Any]) -> dict[str, Any]:
-    """The event as stored: `temp:` keys leave its state delta, as they never reach storage."""
+    """The event as stored: not its own fields (they are columns), and `temp:` keys leave its state
+    delta, as they never reach storage."""
+    if not EVENT_FIELDS.isdisjoint(body):
+        body = {k: v for k, v in body.items() if k not in EVENT_FIELDS}
     actions = body.get("actions")
     if isinstance(actions, dict) and isinstance(actions.get("stateDelta"), dict):
         return {**body, "actions": {**actions, "stateDelta": without_temp(actions["stateDelta"])}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -13,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.agent.model import AgentSession, Behavior, Event, Run
+from domain.agent.model import AgentSession, Behavior, Event, Run, StoredJson
 from domain.paging import SortKey
 from infrastructure.sql.agent.tables import (
     agent_app_states,
@@ -125,8 +126,13 @@ def event_values(app_name: str, user_id: str, session_id: str, event: Event, seq
         "invocation_id": event.invocation_id,
         "author": event.author,
         "timestamp": event.timestamp,
-        "body": _encode(event.body).decode(),
+        "body": body_text(event.body),
     }
+
+
+def body_text(body: Mapping[str, Any]) -> str:
+    """An event body as stored: one read from storage keeps its text; others are encoded."""
+    return body.text if isinstance(body, StoredJson) else _encode(body).decode()
 
 
 def session_of(row: Any) -> AgentSession:
@@ -143,7 +149,7 @@ def session_of(row: Any) -> AgentSession:
 
 def _event(row: Any) -> Event:
     event_id, sequence, invocation_id, author, timestamp, body = row
-    return Event(event_id, sequence, invocation_id, author, timestamp, _decode(body))
+    return Event(event_id, sequence, invocation_id, author, timestamp, StoredJson(body, _decode))
 
 
 class SqlAgentSessionRepository(_Repository):

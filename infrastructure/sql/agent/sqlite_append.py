@@ -18,7 +18,7 @@ import msgspec
 from sqlalchemy import Engine
 
 from domain.agent.model import AgentSession, Event, StateDelta
-from infrastructure.sql.agent.repositories import session_of
+from infrastructure.sql.agent.repositories import body_text, session_of
 
 _encode = msgspec.json.encode
 _SESSION_COLUMNS = "app_name, user_id, id, state, version, last_sequence, created_time, last_update_time"
@@ -88,7 +88,7 @@ def _append(
                 db.execute("ROLLBACK")
                 return None
             session = session_of(_Row(*row))
-            body = _encode(event.body).decode()
+            body = body_text(event.body)
             values = [app_name, user_id, session_id, session.last_sequence, event.id, event.invocation_id]
             if db.execute(_INSERT_EVENT, [*values, event.author, event.timestamp, body]).fetchone() is None:
                 db.execute("ROLLBACK")

@@ -17,6 +17,7 @@ from infrastructure.sql.agent.repositories import (
     SqlEventRepository,
     SqlRunRepository,
     SqlStateRepository,
+    body_text,
     session_of,
 )
 from infrastructure.sql.agent.sqlite_append import SqliteWriter, can_append
@@ -143,7 +144,7 @@ class SqlAgentStore(SqlStore):
             "inv": event.invocation_id,
             "author": event.author,
             "ts": event.timestamp,
-            "body": msgspec.json.encode(event.body).decode(),
+            "body": body_text(event.body),
             "now": now,
             "session_delta": _json_or_none(delta.session),
             "app_delta": _json_or_none(delta.app),
