@@ -12,6 +12,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+NO_ANSWER = 599
+
 
 class HttpConnection:
     def __init__(self, base: str, headers: dict[str, str] | None = None) -> None:
@@ -23,23 +25,42 @@ class HttpConnection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def __aenter__(self) -> HttpConnection:
-        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        await self._connect()
         return self
+
+    async def _connect(self) -> None:
+        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
 
     async def __aexit__(self, *exc: object) -> None:
         if self._writer is not None:
             self._writer.close()
 
     async def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        """(status, body); NO_ANSWER when the server closed the connection instead of answering."""
+        try:
+            return await self._exchange(method, path, body)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            if self._writer is not None:
+                self._writer.close()
+            await self._connect()
+            return NO_ANSWER, b""
+
+    async def _exchange(self, method: str, path: str, body: Any) -> tuple[int, bytes]:
         assert self._reader is not None and self._writer is not None
         payload = b"" if body is None else json.dumps(body).encode()
         content = f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n" if body is not None else ""
         self._writer.write(f"{method} {path} HTTP/1.1\r\n{self._head}{content}\r\n".encode() + payload)
         head = await self._reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
-        length = 0
+        length, close = 0, False
         for line in head.split(b"\r\n")[1:]:
-            if line[:15].lower() == b"content-length:":
+            lowered = line.lower()
+            if lowered[:15] == b"content-length:":
                 length = int(line[15:])
-                break
-        return status, await self._reader.readexactly(length) if length else b""
+            elif lowered == b"connection: close":
+                close = True
+        body = await self._reader.readexactly(length) if length else b""
+        if close:  # the server ends the connection after this answer (uvicorn does after a 500)
+            self._writer.close()
+            await self._connect()
+        return status, body

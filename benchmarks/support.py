@@ -99,13 +99,18 @@ def _serving(command: list[str], port: int, ready_path: str, cwd: str | None = N
             yield base
         finally:
             process.terminate()
-            process.wait(10)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:  # a wedged server waits for requests that never end
+                process.kill()
+                process.wait()
 
 
 @dataclass
 class Latencies:
     samples: dict[str, list[float]] = field(default_factory=dict)
     errors: int = 0
+    stalled: int = 0  # clients still waiting for an answer long after the measurement ended
 
     def add(self, route: str, seconds: float) -> None:
         self.samples.setdefault(route, []).append(seconds)
