@@ -147,3 +147,24 @@ def test_runs_persistent_and_run_based(client: Client) -> None:
         == 404
     )
     assert client.post(f"{A}/runs", json={"sessionId": "x", "behavior": "SOMETIMES"}, headers=ALICE).status_code == 400
+
+
+def test_stored_events_come_back_whole_with_each_field_once(client: Client) -> None:
+    client.post(f"{A}/sessions", json={"sessionId": "s"}, headers=ALICE)
+    sent = {"content": {"parts": [{"text": 'a "quoted" ünïcode 👋 text'}]}, "actions": None, "nested": {"a": [1, 2.5]}}
+    assert append(client, "s", "ignored", id="e1", sequence=7, **sent).status_code == 201
+    assert (
+        client.post(f"{A}/sessions/s/events", json={"invocationId": "i2", "author": "model"}, headers=ALICE).status_code
+        == 201
+    )
+    for path in ("/sessions/s", "/sessions/s?numRecentEvents=5", "/sessions/s/events"):
+        read = client.get(f"{A}{path}", headers=ALICE)
+        events = read.json()["events" if "events" in read.json() else "data"]
+        assert [(e["id"], e["sequence"], e["author"]) for e in events] == [
+            ("e1", 1, "user"),
+            (events[1]["id"], 2, "model"),
+        ]
+        assert {k: events[0][k] for k in sent} == sent
+        assert set(events[1]) == {"id", "invocationId", "author", "timestamp", "sequence"}
+        # Each key once in the text itself (a JSON parser would hide a duplicate by keeping the last).
+        assert read.text.count('"sequence"') == 2 and read.text.count('"id"') == 2 + ("data" not in read.json())

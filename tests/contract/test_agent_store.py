@@ -255,3 +255,18 @@ async def test_a_session_reads_with_its_shared_state_in_one_go(agent_store: Agen
         )
         assert await uow.sessions.get_with_shared_state("bob", "s1") == (session("s1", user="bob"), {"model": "m1"}, {})
         assert await uow.sessions.get_with_shared_state("carol", "s1") is None
+
+
+async def test_an_event_body_reads_back_as_sent_without_the_events_own_fields(agent_store: AgentStore) -> None:
+    agent = AgentService("agent-a", agent_store, Behavior.PERSISTENT)
+    await agent.create_session("u", "s")
+    sent = {"content": {"parts": [{"text": "héllo 👋"}]}, "actions": {"stateDelta": {"k": [1, None]}}, "x": None}
+    # Fields that are the event's own attributes never live in its body, whatever the caller sends.
+    await agent.append_event("u", "s", EventInput("inv", "user", {**sent, "id": "forged", "sequence": 99}, id="e1"))
+    await agent.append_event("u", "s", EventInput("inv", "user", {}, id="e2"))
+    events = (await agent.get_session("u", "s")).events
+    assert [(e.id, e.sequence) for e in events] == [("e1", 1), ("e2", 2)]
+    assert dict(events[0].body) == sent and dict(events[1].body) == {}
+    assert events[0].body == sent and events[0].body["content"]["parts"][0]["text"] == "héllo 👋"
+    paged = await agent.list_events("u", "s", after_sequence=0, limit=10)
+    assert [dict(e.body) for e in paged] == [sent, {}]
