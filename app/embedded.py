@@ -20,7 +20,6 @@ from domain.ports import AgentStore
 from infrastructure.memory.agent import MemoryAgentStore
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
-from infrastructure.sql.engine import create_engine
 
 __all__ = ["AgentService", "Behavior", "EventInput", "open_agent"]
 
@@ -36,7 +35,7 @@ async def open_agent(
     else:
         # Alembic runs synchronously; off the event loop so an embedding app keeps serving.
         await asyncio.to_thread(migrate.upgrade, "agent", database_url)
-        store = SqlAgentStore(create_engine(database_url), name)
+        store = SqlAgentStore.at(database_url, name)
     try:
         yield AgentService(name, store, default_behavior)
     finally:

@@ -14,7 +14,6 @@ from infrastructure.memory.agent import MemoryAgentStore
 from infrastructure.memory.gateway import MemoryGatewayStore
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
-from infrastructure.sql.engine import create_engine
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from infrastructure.sql.platform.store import SqlPlatformStore
 
@@ -51,13 +50,13 @@ def _url(config: SessionServiceConfig) -> str:
 def gateway_store(config: SessionServiceConfig, timeout_ms: int | None = None) -> GatewayStore:
     if config.type is StoreType.MEMORY:
         return MemoryGatewayStore()
-    return SqlGatewayStore(create_engine(_url(config), statement_timeout_ms=timeout_ms))
+    return SqlGatewayStore.at(_url(config), statement_timeout_ms=timeout_ms)
 
 
 def agent_store(agent: AgentConfig, timeout_ms: int | None = None) -> AgentStore:
     if agent.session_service.type is StoreType.MEMORY:
         return MemoryAgentStore()
-    return SqlAgentStore(create_engine(_url(agent.session_service), statement_timeout_ms=timeout_ms), agent.name)
+    return SqlAgentStore.at(_url(agent.session_service), agent.name, statement_timeout_ms=timeout_ms)
 
 
 def open_stores(config: Config) -> Stores:
@@ -65,9 +64,7 @@ def open_stores(config: Config) -> Stores:
     scenario, agent_scenarios = scenarios(config)
     platform_url = config.platform_service.database_url
     timeout = config.server.statement_timeout_ms
-    platform_store = (
-        SqlPlatformStore(create_engine(platform_url, statement_timeout_ms=timeout)) if platform_url else None
-    )
+    platform_store = SqlPlatformStore.at(platform_url, statement_timeout_ms=timeout) if platform_url else None
     return Stores(
         platform=PlatformService(platform_store) if platform_store else None,
         platform_store=platform_store,

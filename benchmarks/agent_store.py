@@ -30,7 +30,6 @@ from domain.paging import PageRequest, SortKey
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.agent.tables import agent_events, agent_sessions
-from infrastructure.sql.engine import create_engine
 
 ADK_PYTHON = Path(".venv-baselines/bin/python")
 USER = "alice"
@@ -139,7 +138,7 @@ async def mean_ms(reads: int, once: Callable[[], Awaitable[Any]]) -> float:
 
 async def ours(url: str, args: argparse.Namespace) -> dict[str, float]:
     migrate.upgrade("agent", url)
-    store = SqlAgentStore(create_engine(url), "bench")
+    store = SqlAgentStore.at(url, "bench")
     agent = AgentService("bench", store, Behavior.PERSISTENT)
     figures = {
         "append_sequential_per_s": await appends(agent, 1, args.appends),

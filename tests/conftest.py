@@ -14,7 +14,6 @@ from infrastructure.memory.gateway import MemoryGatewayStore
 from infrastructure.memory.platform import MemoryPlatformStore
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
-from infrastructure.sql.engine import create_engine
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from infrastructure.sql.platform.store import SqlPlatformStore
 from tests.databases import fresh_database
@@ -65,7 +64,7 @@ async def gateway_store(request: pytest.FixtureRequest) -> AsyncIterator[Gateway
     if request.param == "memory":
         yield MemoryGatewayStore()
         return
-    store = SqlGatewayStore(create_engine(gateway_url(request, request.param)))
+    store = SqlGatewayStore.at(gateway_url(request, request.param))
     try:
         yield store
     finally:
@@ -91,7 +90,7 @@ async def _agent_store(request: pytest.FixtureRequest, backend: str, name: str) 
     if backend == "memory":
         yield MemoryAgentStore()
         return
-    store = SqlAgentStore(create_engine(migrated_url(request, backend, "agent")), name)
+    store = SqlAgentStore.at(migrated_url(request, backend, "agent"), name)
     try:
         yield store
     finally:
@@ -107,7 +106,7 @@ async def platform_store(request: pytest.FixtureRequest) -> AsyncIterator[Platfo
     if request.param == "memory":
         yield MemoryPlatformStore()
         return
-    store = SqlPlatformStore(create_engine(migrated_url(request, request.param, "platform")))
+    store = SqlPlatformStore.at(migrated_url(request, request.param, "platform"))
     try:
         yield store
     finally:

@@ -177,6 +177,17 @@ def create_engine(
     return engine
 
 
+def create_autocommit_engine(
+    url: str, *, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS
+) -> AsyncEngine | None:
+    """On PostgreSQL, the pool of the reads and one-statement writes (most requests), its connections
+    in autocommit from connect on: taking them from the shared pool switched each one into
+    autocommit and back, about 85 us of CPU a request. Elsewhere None: the shared pool serves."""
+    if async_url(url).get_backend_name() != "postgresql":
+        return None
+    return create_engine(url, statement_timeout_ms=statement_timeout_ms, isolation_level="AUTOCOMMIT")
+
+
 def create_migration_engine(url: str) -> Engine:
     target = sync_url(url)
     options = _engine_options(target)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import psycopg
 from sqlalchemy import text
@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import Conflict, StoreUnavailable
+from infrastructure.sql.engine import DEFAULT_STATEMENT_TIMEOUT_MS, create_autocommit_engine, create_engine
 
 
 def translate(exc: BaseException) -> BaseException:
@@ -79,9 +80,21 @@ class SqlUnitOfWork:
 class SqlStore:
     persistent = True
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, autocommit_engine: AsyncEngine | None = None) -> None:
+        """`engine` for units of work that write; `autocommit_engine` (create_autocommit_engine) for
+        reads and one-statement writes, else `engine` switched into autocommit per checkout."""
         self.engine = engine
-        self.autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._own_autocommit_pool = autocommit_engine is not None
+        self.autocommit_engine = autocommit_engine or engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @classmethod
+    def at(cls, url: str, *args: Any, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS) -> Self:
+        """The store on the database at `url`, with the engines production uses (`args`: the store's own)."""
+        autocommit = create_autocommit_engine(url, statement_timeout_ms=statement_timeout_ms)
+        # With reads and one-statement writes on a pool of their own, the transactions need fewer.
+        sizes = {"pool_size": 10, "max_overflow": 10} if autocommit else {}
+        engine = create_engine(url, statement_timeout_ms=statement_timeout_ms, **sizes)
+        return cls(engine, *args, autocommit_engine=autocommit)
 
     def engine_for(self, read_only: bool) -> AsyncEngine:
         return self.autocommit_engine if read_only else self.engine
@@ -95,3 +108,5 @@ class SqlStore:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._own_autocommit_pool:
+            await self.autocommit_engine.dispose()

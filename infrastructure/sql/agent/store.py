@@ -88,8 +88,8 @@ class SqlAgentUnitOfWork(SqlUnitOfWork):
 
 
 class SqlAgentStore(SqlStore):
-    def __init__(self, engine: AsyncEngine, app_name: str) -> None:
-        super().__init__(engine)
+    def __init__(self, engine: AsyncEngine, app_name: str, *, autocommit_engine: AsyncEngine | None = None) -> None:
+        super().__init__(engine, autocommit_engine=autocommit_engine)
         self.app_name = app_name
         # SQLite appends run whole in a worker thread (see sqlite_append) on a sync engine of the file.
         self._sqlite = None

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 from sqlalchemy import Table, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.paging import SortKey
 from domain.platform.model import Connector, Deployment, DeploymentStatus, PlatformAgent
@@ -87,8 +87,5 @@ class SqlPlatformUnitOfWork(SqlUnitOfWork):
 
 
 class SqlPlatformStore(SqlStore):
-    def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine)
-
     def unit_of_work(self, *, read_only: bool = False) -> SqlPlatformUnitOfWork:
         return SqlPlatformUnitOfWork(self.engine_for(read_only), read_only)
