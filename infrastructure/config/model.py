@@ -90,8 +90,12 @@ class TrustedHeaderConfig(_Strict):
     token: str | None = None  # the bearer token only the proxy knows
 
 
+# RFC 6265's cookie-name: an HTTP token.
+_COOKIE_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
+
+
 class CookieConfig(_Strict):
-    name: str = "session_store"
+    name: Annotated[str, msgspec.Meta(pattern=_COOKIE_NAME, max_length=64)] = "session_store"
     secure: bool = False  # set true behind HTTPS
     max_age: Annotated[int, msgspec.Meta(ge=60)] = 30 * 24 * 3600
 

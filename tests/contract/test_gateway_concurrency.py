@@ -5,9 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+from sqlalchemy import insert, text
+
+from domain.errors import Conflict, NotFound
 from domain.gateway.service import GatewayService, TaskInput
 from domain.paging import PageRequest
 from domain.ports import GatewayStore
+from infrastructure.sql.gateway.store import SqlGatewayStore
+from infrastructure.sql.gateway.tables import chat_tasks
+from tests.conftest import gateway_url
 
 BUBBLES = json.dumps([{"type": "agent", "text": "hi"}])
 
@@ -60,3 +67,40 @@ async def test_two_sqlite_engines_on_one_file_write_without_busy_errors(tmp_path
     finally:
         for store in stores:
             await store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres", "mysql"])
+async def test_a_save_racing_anothers_task_with_the_same_id_leaves_no_session_behind(
+    request: pytest.FixtureRequest, backend: str
+) -> None:
+    store = SqlGatewayStore.at(gateway_url(request, backend))
+    gateway = GatewayService(store)
+    try:
+        await gateway.create_session("bob", session_id="bobs")
+        async with store.engine.connect() as bob:
+            # Bob's save of task "clash" is in flight: its row is written, not yet committed.
+            await bob.begin()
+            await bob.execute(
+                insert(chat_tasks).values(
+                    id="clash",
+                    session_id="bobs",
+                    user_id="bob",
+                    message_bubbles=BUBBLES,
+                    created_time=1,
+                    updated_time=1,
+                )
+            )
+            alice = asyncio.create_task(gateway.save_task("alice", "alices", TaskInput("clash", BUBBLES)))
+            await asyncio.sleep(0.5)
+            assert not alice.done()  # waiting for bob's row
+            await bob.commit()
+        with pytest.raises(Conflict):
+            await alice
+        with pytest.raises(NotFound):
+            await gateway.get_session("alice", "alices")
+        assert [t.user_id for t in (await gateway.list_tasks("bob", "bobs")).items] == ["bob"]
+    finally:
+        async with store.engine.begin() as connection:
+            for table in ("feedback", "chat_tasks", "sessions"):
+                await connection.execute(text(f"DELETE FROM {table}"))
+        await store.close()

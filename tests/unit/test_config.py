@@ -98,6 +98,7 @@ agents:
         ("agents:\n  - name: a\n  - name: a\n", "duplicate agent name 'a'"),
         ("session_service:\n  type: sql\n  database_url: oracle://x/y\n", "session_service.database_url"),
         ("server:\n  port: lots\n", "server.port"),
+        ("auth:\n  cookie:\n    name: 'sid; Path=/admin'\n", "auth.cookie.name"),
         ("session_service: [\n", "not valid YAML"),
         ("- just\n- a list\n", "mapping"),
     ],
