@@ -39,6 +39,7 @@ lint: install
 
 bench: install bench-baselines-env
 	$(BIN)/python -m benchmarks.chat_loop
+	$(BIN)/python -m benchmarks.ceiling
 	$(BIN)/python -m benchmarks.point_read
 	$(BIN)/python -m benchmarks.agent_store
 	$(BIN)/python -m benchmarks.agent_http

@@ -78,6 +78,15 @@ def running_baseline(script: str, database_url: str, *options: str) -> Iterator[
 
 
 @contextmanager
+def running_bare_gateway(database_url: str) -> Iterator[ServerProcess]:
+    """benchmarks/bare_gateway.py on a database Session Store has migrated."""
+    port = free_port()
+    command = [sys.executable, "-m", "benchmarks.bare_gateway", database_url, str(port)]
+    with _serving(command, port, "/health", str(Path(__file__).parent.parent)) as base:
+        yield base
+
+
+@contextmanager
 def _serving(command: list[str], port: int, ready_path: str, cwd: str | None = None) -> Iterator[ServerProcess]:
     # The server's stderr goes to a file: an undrained pipe would stall a server that logs a lot.
     with tempfile.TemporaryFile("w+") as errors:

@@ -1,0 +1,97 @@
+"""The least a Python HTTP server can do for the chat loop's three routes: a ceiling, not a product.
+
+A bare ASGI callable on the same uvicorn (uvloop, httptools, one worker) running the same SQL as
+Session Store on psycopg's async connections, from a plain queue of connections opened at start: no
+framework, no validation, no identity, no error handling, no logging. What it reaches on a machine
+is what any Python server with this driver can reach there; `benchmarks/ceiling.py` sets it beside
+Session Store and the issue's targets.
+
+Usage: python -m benchmarks.bare_gateway POSTGRES_URL PORT  (the database migrated by Session Store)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import Any
+
+import msgspec
+import psycopg
+import uvicorn
+from psycopg.rows import dict_row
+from sqlalchemy.dialects import postgresql
+
+from infrastructure.sql.gateway.repositories import _HISTORY, _USER_SESSION_COUNT, _USER_SESSIONS
+from infrastructure.sql.gateway.store import _PG_SAVE_TASK
+
+CONNECTIONS = 20
+DIALECT = postgresql.dialect(paramstyle="pyformat")  # type: ignore[no-untyped-call]
+HISTORY = str(_HISTORY[False, False].statement.compile(dialect=DIALECT))
+SESSIONS = str(_USER_SESSIONS[False].statement.compile(dialect=DIALECT))
+SESSION_COUNT = str(_USER_SESSION_COUNT.statement.compile(dialect=DIALECT))
+encode = msgspec.json.Encoder().encode
+
+
+class BareGateway:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.idle: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            for _ in range(CONNECTIONS):
+                self.idle.put_nowait(await psycopg.AsyncConnection.connect(self.url, autocommit=True))
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            return
+        path, user = scope["path"], dict(scope["headers"]).get(b"x-user-id", b"").decode()
+        if path == "/health":
+            status, body = 200, b'{"status":"ok"}'
+        elif path == "/api/v1/sessions":
+            status, body = 200, await self.sessions(user)
+        elif scope["method"] == "GET":
+            status, body = 200, await self.history(user, path.split("/")[4])
+        else:
+            status, body = 201, await self.save(user, path.split("/")[4], (await receive())["body"])
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        connection = await self.idle.get()
+        try:
+            async with connection.cursor(row_factory=dict_row) as cursor:
+                await cursor.execute(sql, params)
+                return await cursor.fetchall()
+        finally:
+            self.idle.put_nowait(connection)
+
+    async def history(self, user: str, session_id: str) -> bytes:
+        rows = await self.rows(HISTORY, {"sid": session_id})
+        return encode({"data": [row for row in rows if row["owner"] == user and row["id"] is not None]})
+
+    async def sessions(self, user: str) -> bytes:
+        rows = await self.rows(SESSIONS, {"user": user, "limit": 21, "offset": 0})
+        total = await self.rows(SESSION_COUNT, {"user": user})
+        return encode({"data": rows[:20], "meta": {"totalCount": next(iter(total[0].values()))}})
+
+    async def save(self, user: str, session_id: str, payload: bytes) -> bytes:
+        task = msgspec.json.decode(payload)
+        params = {
+            "sid": session_id,
+            "user": user,
+            "now": int(time.time() * 1000),
+            "tid": task["taskId"],
+            "message": task.get("userMessage"),
+            "bubbles": task["messageBubbles"],
+            "metadata": None,
+        }
+        rows = await self.rows(_PG_SAVE_TASK, params)
+        return encode(rows[0])
+
+
+if __name__ == "__main__":
+    url, port = sys.argv[1], int(sys.argv[2])
+    uvicorn.run(BareGateway(url), host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_level="warning")
