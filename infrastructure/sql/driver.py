@@ -4,8 +4,9 @@ Through SQLAlchemy's execution machinery a read of a page costs a few hundred mi
 in Python before and after psycopg's own work (cache keys, execution contexts, result processing,
 greenlet hops); on a busy server that, not the database, sets the request rate. A `DriverQuery`
 compiles its Core statement once per dialect and, on PostgreSQL, runs it on the psycopg connection
-beneath the unit of work's connection (same connection, same transaction), getting rows with
-attribute access like SQLAlchemy's. Other databases run the Core statement as usual.
+beneath the unit of work's connection (same connection, same transaction), or, in a read-only unit
+of work, on a connection of the driver pool (`PooledReads`), getting rows with attribute access
+like SQLAlchemy's. Other databases run the Core statement as usual.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.rows import namedtuple_row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
+
+from infrastructure.sql.driver_pool import Connection, DriverPool
 
 
 async def driver_connection(connection: AsyncConnection) -> Any:
@@ -23,17 +26,56 @@ async def driver_connection(connection: AsyncConnection) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
+class PooledReads:
+    """A read-only unit of work's database on PostgreSQL: the hot reads (`DriverQuery`) on a connection
+    of the driver pool, any other statement on a SQLAlchemy connection of the autocommit engine, each
+    taken at its first use, so a request that only runs hot reads never touches SQLAlchemy's pool."""
+
+    def __init__(self, pool: DriverPool, engine: AsyncEngine) -> None:
+        self._pool, self._engine = pool, engine
+        self.dialect = engine.dialect
+        self._driver: Connection | None = None
+        self._connection: AsyncConnection | None = None
+
+    async def driver(self) -> Connection:
+        if self._driver is None:
+            self._driver = await self._pool.acquire()
+        return self._driver
+
+    async def _sqlalchemy(self) -> AsyncConnection:
+        if self._connection is None:
+            self._connection = await self._engine.connect()
+        return self._connection
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> Any:
+        return await (await self._sqlalchemy()).execute(statement, parameters)
+
+    async def scalar(self, statement: Executable, parameters: Any = None) -> Any:
+        return await (await self._sqlalchemy()).scalar(statement, parameters)
+
+    async def close(self) -> None:
+        try:
+            if self._driver is not None:
+                await self._pool.release(self._driver)
+        finally:
+            if self._connection is not None:
+                await self._connection.close()
+
+
+Database = AsyncConnection | PooledReads
+
+
 class DriverQuery:
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._sql: str | None = None
 
-    async def all(self, db: AsyncConnection, params: Mapping[str, Any]) -> Sequence[Any]:
+    async def all(self, db: Database, params: Mapping[str, Any]) -> Sequence[Any]:
         if db.dialect.name != "postgresql":
-            return (await db.execute(self.statement, dict(params))).all()
+            return (await db.execute(self.statement, dict(params))).all()  # type: ignore[no-any-return]
         if self._sql is None:
             self._sql = str(self.statement.compile(dialect=db.dialect))
-        raw = await driver_connection(db)
+        raw = await (db.driver() if isinstance(db, PooledReads) else driver_connection(db))
         async with raw.cursor(row_factory=namedtuple_row) as cursor:
             await cursor.execute(self._sql, params)
             rows: list[Any] = await cursor.fetchall()

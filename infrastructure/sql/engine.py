@@ -20,6 +20,7 @@ _ASYNC_DRIVERS = {"postgresql": "psycopg", "mysql": "aiomysql", "mariadb": "aiom
 _SYNC_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql", "sqlite": "pysqlite"}
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PING_AFTER_IDLE_S = 2.0
+RECYCLE_S = 1800
 # The product default (server.statement_timeout_ms); every engine has one unless told otherwise.
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 
@@ -82,7 +83,7 @@ def _engine_options(url: URL) -> dict[str, Any]:
     # runs only on connections idle for a while (see _ping_if_idle), not on every checkout.
     # Room for a busy process's concurrency in the pool proper: connections beyond pool_size are closed on
     # return, and opening one per request (a PostgreSQL backend each) costs more than the request.
-    options: dict[str, Any] = {"pool_size": 20, "max_overflow": 20, "pool_recycle": 1800}
+    options: dict[str, Any] = {"pool_size": 20, "max_overflow": 20, "pool_recycle": RECYCLE_S}
     if url.get_backend_name() in ("mysql", "mariadb"):
         # InnoDB's default REPEATABLE READ takes gap locks on a locking read of a missing row, so two
         # requests creating sessions side by side deadlock; READ COMMITTED (PostgreSQL's default) does not.
@@ -178,14 +179,14 @@ def create_engine(
 
 
 def create_autocommit_engine(
-    url: str, *, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS
+    url: str, *, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS, **overrides: Any
 ) -> AsyncEngine | None:
     """On PostgreSQL, the pool of the reads and one-statement writes (most requests), its connections
     in autocommit from connect on: taking them from the shared pool switched each one into
     autocommit and back, about 85 us of CPU a request. Elsewhere None: the shared pool serves."""
     if async_url(url).get_backend_name() != "postgresql":
         return None
-    return create_engine(url, statement_timeout_ms=statement_timeout_ms, isolation_level="AUTOCOMMIT")
+    return create_engine(url, statement_timeout_ms=statement_timeout_ms, isolation_level="AUTOCOMMIT", **overrides)
 
 
 def create_migration_engine(url: str) -> Engine:

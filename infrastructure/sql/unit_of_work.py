@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Self
 
@@ -18,7 +20,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import Conflict, StoreUnavailable
-from infrastructure.sql.engine import DEFAULT_STATEMENT_TIMEOUT_MS, create_autocommit_engine, create_engine
+from infrastructure.sql.driver import Database, PooledReads, driver_connection
+from infrastructure.sql.driver_pool import Connection, DriverPool
+from infrastructure.sql.engine import (
+    DEFAULT_STATEMENT_TIMEOUT_MS,
+    async_url,
+    create_autocommit_engine,
+    create_engine,
+)
 
 
 def translate(exc: BaseException) -> BaseException:
@@ -44,18 +53,24 @@ def translate(exc: BaseException) -> BaseException:
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine, read_only: bool) -> None:
+    def __init__(self, engine: AsyncEngine, read_only: bool, pool: DriverPool | None = None) -> None:
+        """`pool`: the driver pool of a PostgreSQL store, for read-only units of work."""
         self._engine = engine
         self._read_only = read_only
+        self._pool = pool if read_only else None
 
-    def bind(self, connection: AsyncConnection) -> None:
+    def bind(self, connection: Database) -> None:
         """Set up the repositories on the unit of work's connection (subclasses)."""
 
     async def __aenter__(self) -> Self:
+        self._db: Database
         try:
-            self._db: AsyncConnection = await self._engine.connect()
-            if not self._read_only:
-                await self._db.begin()
+            if self._pool is not None:
+                self._db = PooledReads(self._pool, self._engine)
+            else:
+                self._db = await self._engine.connect()
+                if not self._read_only:
+                    await self._db.begin()
         except Exception as exc:
             raise translate(exc) from exc
         self.bind(self._db)
@@ -74,30 +89,58 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         if not self._read_only:
+            assert isinstance(self._db, AsyncConnection)
             await self._db.commit()
 
 
 class SqlStore:
     persistent = True
 
-    def __init__(self, engine: AsyncEngine, *, autocommit_engine: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        autocommit_engine: AsyncEngine | None = None,
+        driver_pool: DriverPool | None = None,
+    ) -> None:
         """`engine` for units of work that write; `autocommit_engine` (create_autocommit_engine) for
-        reads and one-statement writes, else `engine` switched into autocommit per checkout."""
+        reads and one-statement writes, else `engine` switched into autocommit per checkout;
+        `driver_pool` (PostgreSQL) for the hot reads and the one-statement writes."""
         self.engine = engine
         self._own_autocommit_pool = autocommit_engine is not None
         self.autocommit_engine = autocommit_engine or engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.driver_pool = driver_pool
 
     @classmethod
     def at(cls, url: str, *args: Any, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS) -> Self:
         """The store on the database at `url`, with the engines production uses (`args`: the store's own)."""
-        autocommit = create_autocommit_engine(url, statement_timeout_ms=statement_timeout_ms)
-        # With reads and one-statement writes on a pool of their own, the transactions need fewer.
-        sizes = {"pool_size": 10, "max_overflow": 10} if autocommit else {}
-        engine = create_engine(url, statement_timeout_ms=statement_timeout_ms, **sizes)
-        return cls(engine, *args, autocommit_engine=autocommit)
+        if async_url(url).get_backend_name() != "postgresql":
+            return cls(create_engine(url, statement_timeout_ms=statement_timeout_ms), *args)
+        # The hot statements run on the driver pool; SQLAlchemy's pools serve the rest.
+        return cls(
+            create_engine(url, statement_timeout_ms=statement_timeout_ms, pool_size=10, max_overflow=10),
+            *args,
+            autocommit_engine=create_autocommit_engine(
+                url, statement_timeout_ms=statement_timeout_ms, pool_size=5, max_overflow=5
+            ),
+            driver_pool=DriverPool(url, max_size=30, keep_idle=15, statement_timeout_ms=statement_timeout_ms),
+        )
 
     def engine_for(self, read_only: bool) -> AsyncEngine:
         return self.autocommit_engine if read_only else self.engine
+
+    def pool_for(self, read_only: bool) -> DriverPool | None:
+        return self.driver_pool if read_only else None
+
+    @asynccontextmanager
+    async def driver(self) -> AsyncIterator[Connection]:
+        """A psycopg connection in autocommit, for a write that is one statement (PostgreSQL)."""
+        if self.driver_pool is not None:
+            async with self.driver_pool.connection() as connection:
+                yield connection
+        else:
+            async with self.autocommit_engine.connect() as connection:
+                yield await driver_connection(connection)
 
     async def ping(self) -> None:
         try:
@@ -110,3 +153,5 @@ class SqlStore:
         await self.engine.dispose()
         if self._own_autocommit_pool:
             await self.autocommit_engine.dispose()
+        if self.driver_pool is not None:
+            await self.driver_pool.close()

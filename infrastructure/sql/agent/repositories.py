@@ -12,7 +12,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.agent.model import AgentSession, Behavior, Event, Run, StoredJson
 from domain.paging import SortKey
@@ -23,7 +22,7 @@ from infrastructure.sql.agent.tables import (
     agent_sessions,
     agent_user_states,
 )
-from infrastructure.sql.driver import DriverQuery
+from infrastructure.sql.driver import Database, DriverQuery
 from infrastructure.sql.keyset import after_key
 
 _encode = msgspec.json.encode
@@ -73,7 +72,7 @@ _SESSION_WITH_SHARED_STATE = (
 
 
 class _Repository:
-    def __init__(self, connection: AsyncConnection, app_name: str) -> None:
+    def __init__(self, connection: Database, app_name: str) -> None:
         self._db = connection
         self._app = app_name
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.agent.model import AgentSession, Event, StateDelta
 from domain.agent.service import append_in
@@ -22,7 +22,8 @@ from infrastructure.sql.agent.repositories import (
 )
 from infrastructure.sql.agent.sqlite_append import SqliteWriter, can_append
 from infrastructure.sql.agent.tables import agent_sessions
-from infrastructure.sql.driver import driver_connection
+from infrastructure.sql.driver import Database
+from infrastructure.sql.driver_pool import DriverPool
 from infrastructure.sql.engine import create_sqlite_sync_engine
 from infrastructure.sql.unit_of_work import SqlStore, SqlUnitOfWork, translate
 
@@ -76,11 +77,11 @@ def _json_or_none(scope: dict[str, Any]) -> str | None:
 
 
 class SqlAgentUnitOfWork(SqlUnitOfWork):
-    def __init__(self, engine: AsyncEngine, read_only: bool, app_name: str) -> None:
-        super().__init__(engine, read_only)
+    def __init__(self, engine: AsyncEngine, read_only: bool, app_name: str, pool: DriverPool | None = None) -> None:
+        super().__init__(engine, read_only, pool)
         self._app = app_name
 
-    def bind(self, connection: AsyncConnection) -> None:
+    def bind(self, connection: Database) -> None:
         self.sessions = SqlAgentSessionRepository(connection, self._app)
         self.events = SqlEventRepository(connection, self._app)
         self.states = SqlStateRepository(connection, self._app)
@@ -88,8 +89,15 @@ class SqlAgentUnitOfWork(SqlUnitOfWork):
 
 
 class SqlAgentStore(SqlStore):
-    def __init__(self, engine: AsyncEngine, app_name: str, *, autocommit_engine: AsyncEngine | None = None) -> None:
-        super().__init__(engine, autocommit_engine=autocommit_engine)
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        app_name: str,
+        *,
+        autocommit_engine: AsyncEngine | None = None,
+        driver_pool: DriverPool | None = None,
+    ) -> None:
+        super().__init__(engine, autocommit_engine=autocommit_engine, driver_pool=driver_pool)
         self.app_name = app_name
         # SQLite appends run whole in a worker thread (see sqlite_append) on a sync engine of the file.
         self._sqlite = None
@@ -97,7 +105,7 @@ class SqlAgentStore(SqlStore):
             self._sqlite = SqliteWriter(create_sqlite_sync_engine(str(engine.url)))
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlAgentUnitOfWork:
-        return SqlAgentUnitOfWork(self.engine_for(read_only), read_only, self.app_name)
+        return SqlAgentUnitOfWork(self.engine_for(read_only), read_only, self.app_name, self.pool_for(read_only))
 
     async def append(
         self,
@@ -151,10 +159,9 @@ class SqlAgentStore(SqlStore):
             "user_delta": _json_or_none(delta.user),
         }
         try:
-            async with self.autocommit_engine.connect() as connection:
-                # Straight to psycopg for the hot statement: SQLAlchemy's execution layer costs as
-                # much CPU as the rest of the append (benchmarks/agent_store.py, 16 sessions).
-                raw = await driver_connection(connection)
+            # Straight to psycopg for the hot statement: SQLAlchemy's execution layer costs as
+            # much CPU as the rest of the append (benchmarks/agent_store.py, 16 sessions).
+            async with self.driver() as raw:
                 cursor = await raw.execute(_PG_APPEND_SQL, params)
                 row = await cursor.fetchone()
         except Exception as exc:

@@ -25,12 +25,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
 from domain.paging import SortKey
 from domain.ports import FeedbackFilter, SessionFilter
-from infrastructure.sql.driver import DriverQuery
+from infrastructure.sql.driver import Database, DriverQuery
 from infrastructure.sql.gateway.tables import chat_tasks, feedback, sessions
 from infrastructure.sql.keyset import after_key, ordered
 
@@ -51,7 +50,7 @@ class _Repository:
         cls._by_id_locked = cls._by_id.with_for_update()
         cls._update_by_id = update(cls.table).where(cls.table.c.id == bindparam("key"))
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: Database) -> None:
         self._db = connection
 
     async def _one(self, key: str, *, for_update: bool = False) -> Any:

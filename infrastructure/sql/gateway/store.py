@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from domain.gateway.model import ChatTask
 from domain.gateway.service import save_task_in
-from infrastructure.sql.driver import driver_connection
+from infrastructure.sql.driver import Database
 from infrastructure.sql.gateway.repositories import (
     SqlChatTaskRepository,
     SqlFeedbackRepository,
@@ -64,7 +62,7 @@ DELETE FROM sessions WHERE id = %(sid)s AND user_id = %(user)s AND created_time 
 
 
 class SqlGatewayUnitOfWork(SqlUnitOfWork):
-    def bind(self, connection: AsyncConnection) -> None:
+    def bind(self, connection: Database) -> None:
         self.sessions = SqlSessionRepository(connection)
         self.tasks = SqlChatTaskRepository(connection)
         self.feedback = SqlFeedbackRepository(connection)
@@ -72,7 +70,7 @@ class SqlGatewayUnitOfWork(SqlUnitOfWork):
 
 class SqlGatewayStore(SqlStore):
     def unit_of_work(self, *, read_only: bool = False) -> SqlGatewayUnitOfWork:
-        return SqlGatewayUnitOfWork(self.engine_for(read_only), read_only)
+        return SqlGatewayUnitOfWork(self.engine_for(read_only), read_only, self.pool_for(read_only))
 
     async def save_task(self, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
         if self.engine.dialect.name == "postgresql":
@@ -94,8 +92,7 @@ class SqlGatewayStore(SqlStore):
             "metadata": task.task_metadata,
         }
         try:
-            async with self.autocommit_engine.connect() as connection:
-                raw = await driver_connection(connection)
+            async with self.driver() as raw:
                 row = await (await raw.execute(_PG_SAVE_TASK, params)).fetchone()
                 if row is not None and row[0] is None and row[-1]:
                     await raw.execute(_UNDO_CREATED_SESSION, params)  # the clash raced past the guard

@@ -7,10 +7,10 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 from sqlalchemy import Table, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.paging import SortKey
 from domain.platform.model import Connector, Deployment, DeploymentStatus, PlatformAgent
+from infrastructure.sql.driver import Database
 from infrastructure.sql.keyset import after_key, ordered
 from infrastructure.sql.platform.tables import platform_agents, platform_connectors, platform_deployments
 from infrastructure.sql.unit_of_work import SqlStore, SqlUnitOfWork
@@ -42,7 +42,7 @@ def _deployment(row: Any) -> Deployment:
 
 
 class SqlRegistry(Generic[R]):
-    def __init__(self, connection: AsyncConnection, table: Table, record: Callable[[Any], R]) -> None:
+    def __init__(self, connection: Database, table: Table, record: Callable[[Any], R]) -> None:
         self._db, self._table, self._record = connection, table, record
 
     async def add(self, record: R) -> None:
@@ -71,7 +71,7 @@ class SqlRegistry(Generic[R]):
 
 
 class SqlPlatformUnitOfWork(SqlUnitOfWork):
-    def bind(self, connection: AsyncConnection) -> None:
+    def bind(self, connection: Database) -> None:
         self._connection = connection
         self.agents = SqlRegistry[PlatformAgent](connection, platform_agents, _agent)
         self.connectors = SqlRegistry[Connector](connection, platform_connectors, _connector)
@@ -88,4 +88,4 @@ class SqlPlatformUnitOfWork(SqlUnitOfWork):
 
 class SqlPlatformStore(SqlStore):
     def unit_of_work(self, *, read_only: bool = False) -> SqlPlatformUnitOfWork:
-        return SqlPlatformUnitOfWork(self.engine_for(read_only), read_only)
+        return SqlPlatformUnitOfWork(self.engine_for(read_only), read_only, self.pool_for(read_only))
