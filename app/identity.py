@@ -26,8 +26,10 @@ def provide_caller(request: Request[Any, Any, Any]) -> Caller:
     signer: CookieSigner = app_state.cookie_signer
     cookie_config: CookieConfig = app_state.cookie_config
     identity: IdentityProvider = app_state.identity
-    remembered = signer.verify(request.cookies.get(cookie_config.name))
-    caller = identity.identify(request.headers, remembered.user_id if remembered else None)
+    headers = request.headers
+    # API clients send no cookie: skip parsing an absent header.
+    remembered = signer.verify(request.cookies.get(cookie_config.name)) if "cookie" in headers else None
+    caller = identity.identify(headers, remembered.user_id if remembered else None)
     request.state.caller = caller
     request.state.cookie = remembered or CookieSession()
     if caller.anonymous:
