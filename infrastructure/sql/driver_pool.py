@@ -33,16 +33,19 @@ class DriverPool:
         url: str,
         *,
         max_size: int = 40,
-        keep_idle: int = 20,
         timeout_s: float = 30.0,
+        idle_timeout_s: float = 60.0,
         statement_timeout_ms: int | None = None,
     ) -> None:
         self._conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._options = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"} if statement_timeout_ms else {}
         self._slots = asyncio.Semaphore(max_size)
-        self._keep_idle = keep_idle
         self._timeout_s = timeout_s
-        # (connection, opened at, idle since): the last returned is the first taken, so few stay warm.
+        self._idle_timeout_s = idle_timeout_s
+        # (connection, opened at, idle since): the last returned is the first taken, so after a burst
+        # the surplus stays at the bottom and is closed once it has idled for idle_timeout_s. Closing
+        # a connection on return instead (SQLAlchemy's overflow) makes a load above the kept number
+        # open and close a PostgreSQL backend per request.
         self._idle: list[tuple[Connection, float, float]] = []
         self._opened: dict[int, float] = {}
         self._closed = False
@@ -91,10 +94,13 @@ class DriverPool:
         usable = not connection.closed and connection.info.transaction_status == TransactionStatus.IDLE
         if connection.broken:
             await self._drop_idle()
-        if usable and not self._closed and len(self._idle) < self._keep_idle:
-            self._idle.append((connection, self._opened[id(connection)], time.monotonic()))
+        now = time.monotonic()
+        if usable and not self._closed:
+            self._idle.append((connection, self._opened[id(connection)], now))
         else:
             await self._discard(connection)
+        while self._idle and now - self._idle[0][2] > self._idle_timeout_s:
+            await self._discard(self._idle.pop(0)[0])
 
     async def _drop_idle(self) -> None:
         idle, self._idle = self._idle, []

@@ -81,9 +81,10 @@ def _engine_options(url: URL) -> dict[str, Any]:
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
     # As the incumbent learnt (its PR #1533): ping and recycle, or stale connections give 503s. The ping
     # runs only on connections idle for a while (see _ping_if_idle), not on every checkout.
-    # Room for a busy process's concurrency in the pool proper: connections beyond pool_size are closed on
-    # return, and opening one per request (a PostgreSQL backend each) costs more than the request.
-    options: dict[str, Any] = {"pool_size": 20, "max_overflow": 20, "pool_recycle": RECYCLE_S}
+    # No overflow: connections beyond pool_size are closed on return, so a load above it would open a
+    # connection (a PostgreSQL backend) per request, which costs more than the request. The pool opens
+    # connections as the load needs them, up to pool_size, and keeps them.
+    options: dict[str, Any] = {"pool_size": 40, "max_overflow": 0, "pool_recycle": RECYCLE_S}
     if url.get_backend_name() in ("mysql", "mariadb"):
         # InnoDB's default REPEATABLE READ takes gap locks on a locking read of a missing row, so two
         # requests creating sessions side by side deadlock; READ COMMITTED (PostgreSQL's default) does not.

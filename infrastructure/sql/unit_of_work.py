@@ -118,12 +118,10 @@ class SqlStore:
             return cls(create_engine(url, statement_timeout_ms=statement_timeout_ms), *args)
         # The hot statements run on the driver pool; SQLAlchemy's pools serve the rest.
         return cls(
-            create_engine(url, statement_timeout_ms=statement_timeout_ms, pool_size=10, max_overflow=10),
+            create_engine(url, statement_timeout_ms=statement_timeout_ms, pool_size=20),
             *args,
-            autocommit_engine=create_autocommit_engine(
-                url, statement_timeout_ms=statement_timeout_ms, pool_size=5, max_overflow=5
-            ),
-            driver_pool=DriverPool(url, max_size=30, keep_idle=15, statement_timeout_ms=statement_timeout_ms),
+            autocommit_engine=create_autocommit_engine(url, statement_timeout_ms=statement_timeout_ms, pool_size=10),
+            driver_pool=DriverPool(url, max_size=30, statement_timeout_ms=statement_timeout_ms),
         )
 
     def engine_for(self, read_only: bool) -> AsyncEngine:

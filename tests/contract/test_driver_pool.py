@@ -99,3 +99,29 @@ async def test_after_a_connection_breaks_the_idle_ones_are_dropped_too(url: str)
             assert connection.info.backend_pid not in pids
     finally:
         await pool.close()
+
+
+async def alive(url: str, pids: set[int]) -> set[int]:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
+        rows = await (
+            await admin.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (list(pids),))
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+async def test_connections_stay_open_while_used_and_close_after_idling(url: str) -> None:
+    pool = DriverPool(url, idle_timeout_s=0.5)
+    try:
+        async with pool.connection() as first, pool.connection() as second, pool.connection() as third:
+            pids = {c.info.backend_pid for c in (first, second, third)}
+        # Given back, all three are kept: the next burst reuses them instead of opening new ones.
+        async with pool.connection() as first, pool.connection() as second, pool.connection() as third:
+            assert {c.info.backend_pid for c in (first, second, third)} == pids
+        assert await alive(url, pids) == pids
+        await asyncio.sleep(0.7)
+        async with pool.connection() as last:
+            kept = last.info.backend_pid
+        await asyncio.sleep(0.1)
+        assert await alive(url, pids) == {kept}  # the two the load no longer needed are closed
+    finally:
+        await pool.close()
