@@ -7,6 +7,7 @@ the caller may see, and turns someone else's row into NotFound.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -55,6 +56,12 @@ class SessionRepository(Protocol):
         ...
 
     async def count(self, where: SessionFilter) -> int: ...
+
+    async def list_counted(
+        self, where: SessionFilter, *, limit: int, offset: int = 0
+    ) -> tuple[builtins.list[Session], int]:
+        """A page as `list` gives it, and how many sessions match in all (in one round trip where it can)."""
+        ...
 
 
 class ChatTaskRepository(Protocol):

@@ -99,8 +99,11 @@ class GatewayService:
 
     async def _session_page(self, where: SessionFilter, page: PageRequest) -> Page[Session]:
         async with self._store.unit_of_work(read_only=True) as uow:
-            rows = await uow.sessions.list(where, limit=page.size + 1, offset=page.offset, after=page.after)
-            total = await uow.sessions.count(where) if page.after is None else None
+            total: int | None = None
+            if page.after is None:
+                rows, total = await uow.sessions.list_counted(where, limit=page.size + 1, offset=page.offset)
+            else:
+                rows = await uow.sessions.list(where, limit=page.size + 1, after=page.after)
         return page_of(rows, page, total, lambda s: s.sort_key)
 
     async def rename_session(self, user_id: str, session_id: str, name: str) -> Session:

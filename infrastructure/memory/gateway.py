@@ -66,6 +66,9 @@ class MemorySessionRepository:
     async def count(self, where: SessionFilter) -> int:
         return len(self._matching(where))
 
+    async def list_counted(self, where: SessionFilter, *, limit: int, offset: int = 0) -> tuple[list[Session], int]:
+        return await self.list(where, limit=limit, offset=offset), await self.count(where)
+
 
 class MemoryChatTaskRepository:
     def __init__(self, tables: _Tables) -> None:

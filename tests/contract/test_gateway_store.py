@@ -85,6 +85,18 @@ async def test_sessions_list_newest_activity_first_for_their_user_only(gateway_s
         assert await uow.sessions.count(SessionFilter("carol")) == 0
 
 
+async def test_a_counted_page_gives_the_page_and_the_users_total(gateway_store: GatewayStore) -> None:
+    await add(gateway_store, *[session(f"s{i}", updated=100 + i) for i in range(5)], session("b", user="bob"))
+    async with gateway_store.unit_of_work(read_only=True) as uow:
+        page, total = await uow.sessions.list_counted(SessionFilter("alice"), limit=2, offset=1)
+        assert ([s.id for s in page], total) == (["s3", "s2"], 5)
+        assert page[0] == await uow.sessions.get("s3")
+        assert await uow.sessions.list_counted(SessionFilter("alice"), limit=2, offset=10) == ([], 5)
+        assert await uow.sessions.list_counted(SessionFilter("carol"), limit=2) == ([], 0)
+        filtered = await uow.sessions.list_counted(SessionFilter("alice", agent_id="none"), limit=2)
+        assert filtered == ([], 0)
+
+
 async def test_keyset_and_offset_pages_cover_every_session_once(gateway_store: GatewayStore) -> None:
     # Equal timestamps force the id tie-breaker to do its job.
     await add(gateway_store, *[session(f"s{i:02}", updated=1000 + i // 3) for i in range(10)])

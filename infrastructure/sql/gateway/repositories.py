@@ -23,6 +23,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 
@@ -89,6 +90,10 @@ class _Repository:
 
 def _session(row: Any) -> Session:
     return Session(**row._asdict())
+
+
+def _session_of(row: Any) -> Session:
+    return Session(row.id, row.user_id, row.name, row.agent_id, row.project_id, row.created_time, row.updated_time)
 
 
 def _task(row: Any) -> ChatTask:
@@ -165,6 +170,13 @@ class SqlSessionRepository(_Repository):
             return int(rows[0][0])
         return await self._count(self._where(where))
 
+    async def list_counted(self, where: SessionFilter, *, limit: int, offset: int = 0) -> tuple[list[Session], int]:
+        if not (_unfiltered(where) and self._db.dialect.name == "postgresql"):  # MariaDB has no LATERAL
+            return await self.list(where, limit=limit, offset=offset), await self.count(where)
+        rows = await _COUNTED_USER_SESSIONS.all(self._db, {"user": where.user_id, "limit": limit, "offset": offset})
+        sessions_on_page = [_session_of(row) for row in rows if row.id is not None]
+        return sessions_on_page, int(rows[0].total)
+
 
 def _unfiltered(where: SessionFilter) -> bool:
     return where.agent_id is None and where.project_id is None and where.text is None
@@ -189,6 +201,27 @@ _USER_SESSIONS = {after: _user_sessions(after) for after in (False, True)}
 _USER_SESSION_COUNT = DriverQuery(
     select(func.count()).select_from(sessions).where(sessions.c.user_id == bindparam("user"))
 )
+
+
+def _counted_user_sessions() -> DriverQuery:
+    """The side bar's page and the user's session count in one round trip: the count's one row
+    joined to the page (no session columns when the page is empty)."""
+    total = (
+        select(func.count().label("total"))
+        .select_from(sessions)
+        .where(sessions.c.user_id == bindparam("user"))
+        .subquery("total")
+    )
+    page = _USER_SESSIONS[False].statement.subquery().lateral("page")  # type: ignore[attr-defined]
+    statement = (
+        select(total.c.total, *page.c)
+        .select_from(total.outerjoin(page, true()))
+        .order_by(*ordered(page.c.updated_time, page.c.id, descending=True))
+    )
+    return DriverQuery(statement)
+
+
+_COUNTED_USER_SESSIONS = _counted_user_sessions()
 
 
 class SqlChatTaskRepository(_Repository):
