@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.di import NamedDependency
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.ports import Caller, IdentityProvider
@@ -19,9 +18,27 @@ from infrastructure.config.model import CookieConfig
 from infrastructure.cookies import CookieSession, CookieSigner
 
 _ISSUE = "session_store_cookie"
+# Per request, in the ASGI scope: who is calling, and the cookie session as the request leaves it.
+_CALLER = "session_store.caller"
+_COOKIE = "session_store.cookie"
 
 
 def provide_caller(request: Request[Any, Any, Any]) -> Caller:
+    return _identified(request)
+
+
+def provide_user_id(request: Request[Any, Any, Any]) -> str:
+    # From the request rather than from the `caller` dependency: each dependency Litestar resolves
+    # costs more per request than identifying the caller does.
+    return _identified(request).user_id
+
+
+def _identified(request: Request[Any, Any, Any]) -> Caller:
+    """The caller, identified once per request whichever dependency asks first."""
+    scope = request.scope
+    known: Caller | None = scope.get(_CALLER)  # type: ignore[assignment]
+    if known is not None:
+        return known
     app_state = request.app.state
     signer: CookieSigner = app_state.cookie_signer
     cookie_config: CookieConfig = app_state.cookie_config
@@ -30,24 +47,22 @@ def provide_caller(request: Request[Any, Any, Any]) -> Caller:
     # API clients send no cookie: skip parsing an absent header.
     remembered = signer.verify(request.cookies.get(cookie_config.name)) if "cookie" in headers else None
     caller = identity.identify(headers, remembered.user_id if remembered else None)
-    request.state.caller = caller
-    request.state.cookie = remembered or CookieSession()
+    scope[_CALLER] = caller  # type: ignore[literal-required]
+    if remembered is not None:
+        scope[_COOKIE] = remembered  # type: ignore[literal-required]
     if caller.anonymous:
         remember(request, user_id=caller.user_id)
     return caller
 
 
-def provide_user_id(caller: NamedDependency[Caller]) -> str:
-    return caller.user_id
-
-
 def remember(request: Request[Any, Any, Any], *, user_id: str | None = None, session_id: str | None = None) -> None:
     """Have the response carry an updated cookie (mode none: the user; any mode: the session)."""
-    current: CookieSession = getattr(request.state, "cookie", CookieSession())
+    scope = request.scope
+    current: CookieSession = scope.get(_COOKIE) or CookieSession()  # type: ignore[assignment]
     updated = CookieSession(user_id or current.user_id, session_id or current.session_id)
     if updated != current:
-        request.state.cookie = updated
-        request.scope.setdefault("state", {})[_ISSUE] = updated
+        scope[_COOKIE] = updated  # type: ignore[literal-required]
+        scope.setdefault("state", {})[_ISSUE] = updated
 
 
 class CookieMiddleware:

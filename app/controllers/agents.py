@@ -40,12 +40,12 @@ SessionId = Annotated[str, PathParameter(description="The session id (the gatewa
 
 def provide_agent(
     agent_name: Annotated[str, PathParameter(description="A configured agent's name.")],
-    state: State,
+    request: Request[Any, Any, Any],
     user_id: NamedDependency[str],
 ) -> AgentService:
     # After the caller (see provide_gateway): a caller who cannot be identified learns no agent names.
     del user_id
-    stores: Stores = state.stores
+    stores: Stores = request.app.state.stores
     agent = stores.agents.get(agent_name)
     if agent is None:
         raise NotFound("agent", agent_name)
