@@ -60,7 +60,7 @@ def _now() -> int:
 
 
 _APP_STATE, _USER_STATE = agent_app_states.alias("app_state"), agent_user_states.alias("user_state")
-_SESSION_WITH_SHARED_STATE = (
+_SESSION_WITH_SHARED_STATE = DriverQuery(
     select(agent_sessions, _APP_STATE.c.state.label("app_state"), _USER_STATE.c.state.label("user_state"))
     .select_from(
         agent_sessions.outerjoin(_APP_STATE, _APP_STATE.c.app_name == S.app_name).outerjoin(
@@ -181,9 +181,10 @@ class SqlAgentSessionRepository(_Repository):
         self, user_id: str, session_id: str
     ) -> tuple[AgentSession, dict[str, Any], dict[str, Any]] | None:
         params = {"app": self._app, "user": user_id, "sid": session_id}
-        row = (await self._db.execute(_SESSION_WITH_SHARED_STATE, params)).first()
-        if row is None:
+        rows = await _SESSION_WITH_SHARED_STATE.all(self._db, params)
+        if not rows:
             return None
+        row = rows[0]
         return session_of(row), _decode(row.app_state or "{}"), _decode(row.user_state or "{}")
 
     async def advance(
