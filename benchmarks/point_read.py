@@ -1,6 +1,7 @@
 """What one point read costs through each layer, on PostgreSQL, measured in the same run.
 
-Why the SQL adapters use SQLAlchemy Core in autocommit for reads: compare the rows. Run:
+Why the SQL adapters use SQLAlchemy Core in autocommit for reads, and the hot reads a statement
+compiled once on the driver pool: compare the rows. Run:
 `python -m benchmarks.point_read [--reads N]`.
 """
 
@@ -18,6 +19,8 @@ from sqlalchemy.orm import DeclarativeBase
 
 from benchmarks.support import throwaway_postgres
 from infrastructure.sql import migrate
+from infrastructure.sql.driver import DriverQuery, PooledReads
+from infrastructure.sql.driver_pool import DriverPool
 from infrastructure.sql.engine import create_engine
 from infrastructure.sql.gateway.tables import sessions
 
@@ -65,6 +68,8 @@ async def measure(url: str, reads: int) -> None:
     held = await engine.connect()
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     orm = async_sessionmaker(engine)
+    pool = DriverPool(url)
+    compiled = DriverQuery(by_id)
 
     async def raw_read() -> object:
         cursor = await raw.execute("SELECT * FROM sessions WHERE id = %s", ("s500",))
@@ -77,6 +82,13 @@ async def measure(url: str, reads: int) -> None:
         async with autocommit.connect() as connection:
             return (await connection.execute(by_id, {"key": "s500"})).first()
 
+    async def driver_pool_read() -> object:
+        reads = PooledReads(pool, autocommit)
+        try:
+            return (await compiled.all(reads, {"key": "s500"}))[0]
+        finally:
+            await reads.close()
+
     async def transaction_read() -> object:
         async with engine.begin() as connection:
             return (await connection.execute(by_id, {"key": "s500"})).first()
@@ -88,11 +100,13 @@ async def measure(url: str, reads: int) -> None:
     print(f"One point read by primary key, sequential, {reads} reads each (PostgreSQL, same run):")
     floor = await timed("raw psycopg, one held connection (floor)", reads, raw_read, None)
     await timed("SQLAlchemy Core, one held connection", reads, held_read, floor)
-    await timed("Core, pooled checkout, autocommit (ours)", reads, autocommit_read, floor)
+    await timed("DriverQuery on the driver pool (ours, hot reads)", reads, driver_pool_read, floor)
+    await timed("Core, pooled checkout, autocommit (ours, other reads)", reads, autocommit_read, floor)
     await timed("Core, pooled checkout, BEGIN/COMMIT", reads, transaction_read, floor)
     await timed("ORM AsyncSession.get, pooled, BEGIN/COMMIT", reads, orm_read, floor)
     await raw.close()
     await held.close()
+    await pool.close()
     await engine.dispose()
 
 
