@@ -4,6 +4,7 @@ only connections that work, waits a bounded time when all are taken, and gets pa
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import psycopg
@@ -123,5 +124,29 @@ async def test_connections_stay_open_while_used_and_close_after_idling(url: str)
             kept = last.info.backend_pid
         await asyncio.sleep(0.1)
         assert await alive(url, pids) == {kept}  # the two the load no longer needed are closed
+    finally:
+        await pool.close()
+
+
+async def test_a_query_cancelled_midway_does_not_hold_up_the_next_caller(url: str) -> None:
+    # psycopg cancels the statement on the server and drains the connection, or the pool drops it:
+    # either way the next caller gets a prompt, right answer, not the rest of someone else's query.
+    pool = DriverPool(url, max_size=1)
+    try:
+
+        async def slow() -> None:
+            async with pool.connection() as connection:
+                await connection.execute("SELECT pg_sleep(5)")
+
+        task = asyncio.create_task(slow())
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        started = time.monotonic()
+        async with pool.connection() as connection:
+            row = await (await connection.execute("SELECT 42")).fetchone()
+        assert row == (42,)
+        assert time.monotonic() - started < 2
     finally:
         await pool.close()
