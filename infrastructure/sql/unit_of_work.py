@@ -7,6 +7,7 @@ writes nothing (benchmarks/point_read.py: 231 us against 342 us for a point read
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
@@ -53,17 +54,19 @@ def translate(exc: BaseException) -> BaseException:
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine, read_only: bool, pool: DriverPool | None = None) -> None:
-        """`pool`: the driver pool of a PostgreSQL store, for read-only units of work."""
-        self._engine = engine
+    def __init__(self, store: SqlStore, read_only: bool) -> None:
+        self._engine = store.engine_for(read_only)
         self._read_only = read_only
-        self._pool = pool if read_only else None
+        self._pool = store.driver_pool if read_only else None
+        self._turn = None if read_only else store.write_turn
 
     def bind(self, connection: Database) -> None:
         """Set up the repositories on the unit of work's connection (subclasses)."""
 
     async def __aenter__(self) -> Self:
         self._db: Database
+        if self._turn is not None:
+            await self._turn.acquire()
         try:
             if self._pool is not None:
                 self._db = PooledReads(self._pool, self._engine)
@@ -71,7 +74,9 @@ class SqlUnitOfWork:
                 self._db = await self._engine.connect()
                 if not self._read_only:
                     await self._db.begin()
-        except Exception as exc:
+        except BaseException as exc:
+            if self._turn is not None:
+                self._turn.release()
             raise translate(exc) from exc
         self.bind(self._db)
         return self
@@ -80,8 +85,12 @@ class SqlUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         # Closing rolls back whatever was not committed. If the connection is gone, the original error says why.
-        with contextlib.suppress(Exception):
-            await self._db.close()
+        try:
+            with contextlib.suppress(Exception):
+                await self._db.close()
+        finally:
+            if self._turn is not None:
+                self._turn.release()
         if exc is not None:
             translated = translate(exc)
             if translated is not exc:
@@ -107,6 +116,11 @@ class SqlStore:
         reads and one-statement writes, else `engine` switched into autocommit per checkout;
         `driver_pool` (PostgreSQL) for the hot reads and the one-statement writes."""
         self.engine = engine
+        # SQLite takes one writer at a time and makes the others sleep and retry (the busy timeout,
+        # in growing steps: a session created beside a stream of appends waited up to 630 ms). Write
+        # transactions of this process queue here instead; other processes still take turns through
+        # the busy timeout.
+        self.write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._own_autocommit_pool = autocommit_engine is not None
         self.autocommit_engine = autocommit_engine or engine.execution_options(isolation_level="AUTOCOMMIT")
         self.driver_pool = driver_pool
@@ -126,9 +140,6 @@ class SqlStore:
 
     def engine_for(self, read_only: bool) -> AsyncEngine:
         return self.autocommit_engine if read_only else self.engine
-
-    def pool_for(self, read_only: bool) -> DriverPool | None:
-        return self.driver_pool if read_only else None
 
     @asynccontextmanager
     async def driver(self) -> AsyncIterator[Connection]:

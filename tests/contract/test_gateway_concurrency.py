@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import insert, text
 
 from domain.errors import Conflict, NotFound
+from domain.gateway.model import Session
 from domain.gateway.service import GatewayService, TaskInput
 from domain.paging import PageRequest
 from domain.ports import GatewayStore
@@ -103,4 +104,32 @@ async def test_a_save_racing_anothers_task_with_the_same_id_leaves_no_session_be
         async with store.engine.begin() as connection:
             for table in ("feedback", "chat_tasks", "sessions"):
                 await connection.execute(text(f"DELETE FROM {table}"))
+        await store.close()
+
+
+async def test_sqlite_writers_of_one_process_queue_instead_of_timing_out(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite lets one transaction write at a time and makes the others retry until its busy timeout.
+    # Writers in one process take turns in the store instead, however long the one before them takes.
+    from pathlib import Path
+
+    from infrastructure.sql import engine as engines
+    from infrastructure.sql import migrate
+
+    monkeypatch.setattr(engines, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    url = f"sqlite:///{Path(str(tmp_path)) / 'turns.db'}"
+    migrate.upgrade("gateway", url)
+    store = SqlGatewayStore.at(url)
+    gateway = GatewayService(store)
+    try:
+        async with store.unit_of_work() as slow:
+            await slow.sessions.add(Session("held", "alice", None, None, None, 1, 1))
+            waiting = asyncio.create_task(gateway.save_task("alice", "next", TaskInput("t1", BUBBLES)))
+            await asyncio.sleep(0.5)  # five busy timeouts
+            assert not waiting.done()
+            await slow.commit()
+        assert (await waiting).created
+        assert [s.id for s in (await gateway.list_sessions("alice", PageRequest(size=10))).items] == ["next", "held"]
+    finally:
         await store.close()

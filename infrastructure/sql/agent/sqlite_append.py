@@ -120,9 +120,11 @@ class SqliteWriter:
     queueing here beats its busy-wait (sleeps of growing length) when asyncio tasks write together.
     Other processes on the same file still take turns through the busy timeout."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, turn: asyncio.Lock | None = None) -> None:
+        """`turn`: the store's queue of write transactions, taken for each append."""
         self.engine = engine
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._turn = turn or asyncio.Lock()
 
     async def append(
         self,
@@ -134,9 +136,10 @@ class SqliteWriter:
         now: int,
         expected_version: int | None,
     ) -> AgentSession | None:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._thread, _append, self.engine, app_name, user_id, session_id, event, delta, now, expected_version
-        )
+        async with self._turn:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._thread, _append, self.engine, app_name, user_id, session_id, event, delta, now, expected_version
+            )
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)

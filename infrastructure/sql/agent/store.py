@@ -77,9 +77,9 @@ def _json_or_none(scope: dict[str, Any]) -> str | None:
 
 
 class SqlAgentUnitOfWork(SqlUnitOfWork):
-    def __init__(self, engine: AsyncEngine, read_only: bool, app_name: str, pool: DriverPool | None = None) -> None:
-        super().__init__(engine, read_only, pool)
-        self._app = app_name
+    def __init__(self, store: SqlAgentStore, read_only: bool) -> None:
+        super().__init__(store, read_only)
+        self._app = store.app_name
 
     def bind(self, connection: Database) -> None:
         self.sessions = SqlAgentSessionRepository(connection, self._app)
@@ -102,10 +102,10 @@ class SqlAgentStore(SqlStore):
         # SQLite appends run whole in a worker thread (see sqlite_append) on a sync engine of the file.
         self._sqlite = None
         if engine.dialect.name == "sqlite":
-            self._sqlite = SqliteWriter(create_sqlite_sync_engine(str(engine.url)))
+            self._sqlite = SqliteWriter(create_sqlite_sync_engine(str(engine.url)), self.write_turn)
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlAgentUnitOfWork:
-        return SqlAgentUnitOfWork(self.engine_for(read_only), read_only, self.app_name, self.pool_for(read_only))
+        return SqlAgentUnitOfWork(self, read_only)
 
     async def append(
         self,

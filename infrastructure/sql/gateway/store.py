@@ -70,7 +70,7 @@ class SqlGatewayUnitOfWork(SqlUnitOfWork):
 
 class SqlGatewayStore(SqlStore):
     def unit_of_work(self, *, read_only: bool = False) -> SqlGatewayUnitOfWork:
-        return SqlGatewayUnitOfWork(self.engine_for(read_only), read_only, self.pool_for(read_only))
+        return SqlGatewayUnitOfWork(self, read_only)
 
     async def save_task(self, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
         if self.engine.dialect.name == "postgresql":

@@ -88,4 +88,4 @@ class SqlPlatformUnitOfWork(SqlUnitOfWork):
 
 class SqlPlatformStore(SqlStore):
     def unit_of_work(self, *, read_only: bool = False) -> SqlPlatformUnitOfWork:
-        return SqlPlatformUnitOfWork(self.engine_for(read_only), read_only, self.pool_for(read_only))
+        return SqlPlatformUnitOfWork(self, read_only)
