@@ -7,7 +7,6 @@ writes nothing (benchmarks/point_read.py: 231 us against 342 us for a point read
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
@@ -29,6 +28,7 @@ from infrastructure.sql.engine import (
     create_autocommit_engine,
     create_engine,
 )
+from infrastructure.sql.write_turn import WriteTurn
 
 
 def translate(exc: BaseException) -> BaseException:
@@ -66,7 +66,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         self._db: Database
         if self._turn is not None:
-            await self._turn.acquire()
+            await self._turn.begin_transaction()
         try:
             if self._pool is not None:
                 self._db = PooledReads(self._pool, self._engine)
@@ -76,7 +76,7 @@ class SqlUnitOfWork:
                     await self._db.begin()
         except BaseException as exc:
             if self._turn is not None:
-                self._turn.release()
+                await self._turn.end_transaction()
             raise translate(exc) from exc
         self.bind(self._db)
         return self
@@ -90,7 +90,7 @@ class SqlUnitOfWork:
                 await self._db.close()
         finally:
             if self._turn is not None:
-                self._turn.release()
+                await self._turn.end_transaction()
         if exc is not None:
             translated = translate(exc)
             if translated is not exc:
@@ -116,11 +116,7 @@ class SqlStore:
         reads and one-statement writes, else `engine` switched into autocommit per checkout;
         `driver_pool` (PostgreSQL) for the hot reads and the one-statement writes."""
         self.engine = engine
-        # SQLite takes one writer at a time and makes the others sleep and retry (the busy timeout,
-        # in growing steps: a session created beside a stream of appends waited up to 630 ms). Write
-        # transactions of this process queue here instead; other processes still take turns through
-        # the busy timeout.
-        self.write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self.write_turn = WriteTurn() if engine.dialect.name == "sqlite" else None
         self._own_autocommit_pool = autocommit_engine is not None
         self.autocommit_engine = autocommit_engine or engine.execution_options(isolation_level="AUTOCOMMIT")
         self.driver_pool = driver_pool

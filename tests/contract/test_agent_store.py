@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -270,3 +271,37 @@ async def test_an_event_body_reads_back_as_sent_without_the_events_own_fields(ag
     assert events[0].body == sent and events[0].body["content"]["parts"][0]["text"] == "héllo 👋"
     paged = await agent.list_events("u", "s", after_sequence=0, limit=10)
     assert [dict(e.body) for e in paged] == [sent, {}]
+
+
+async def test_on_sqlite_appends_and_transactions_of_one_process_wait_their_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A transaction held open well past the busy timeout: appends wait for it instead of failing,
+    # and a session created while appends stream in gets its turn between them.
+    from infrastructure.sql import engine as engines
+    from infrastructure.sql import migrate
+    from infrastructure.sql.agent.store import SqlAgentStore
+
+    monkeypatch.setattr(engines, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    url = f"sqlite:///{tmp_path / 'turns.db'}"
+    migrate.upgrade("agent", url)
+    store = SqlAgentStore.at(url, "agent-a")
+    agent = AgentService("agent-a", store, Behavior.PERSISTENT)
+    try:
+        await agent.create_session("alice", "busy")
+        async with store.unit_of_work() as held:
+            await held.sessions.add(AgentSession("held", "alice", {}, 1, 0, 1, 1))
+            appends = [
+                asyncio.create_task(agent.append_event("alice", "busy", EventInput("inv", "agent", {})))
+                for _ in range(5)
+            ]
+            await asyncio.sleep(0.5)  # five busy timeouts
+            assert not any(task.done() for task in appends)
+            await held.commit()
+        more = [agent.append_event("alice", "busy", EventInput("inv", "agent", {})) for _ in range(20)]
+        created = agent.create_session("alice", "beside")
+        await asyncio.gather(*appends, *more, created)
+        assert [e.sequence for e in (await agent.get_session("alice", "busy")).events] == list(range(1, 26))
+        assert (await agent.get_session("alice", "held")).session.id == "held"
+    finally:
+        await store.close()

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from domain.agent.model import AgentSession, Event, StateDelta
 from infrastructure.sql.agent.repositories import body_text, session_of
+from infrastructure.sql.write_turn import WriteTurn
 
 _encode = msgspec.json.encode
 _SESSION_COLUMNS = "app_name, user_id, id, state, version, last_sequence, created_time, last_update_time"
@@ -120,11 +121,11 @@ class SqliteWriter:
     queueing here beats its busy-wait (sleeps of growing length) when asyncio tasks write together.
     Other processes on the same file still take turns through the busy timeout."""
 
-    def __init__(self, engine: Engine, turn: asyncio.Lock | None = None) -> None:
-        """`turn`: the store's queue of write transactions, taken for each append."""
+    def __init__(self, engine: Engine, turn: WriteTurn | None = None) -> None:
+        """`turn`: the store's, shared with its write transactions."""
         self.engine = engine
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-        self._turn = turn or asyncio.Lock()
+        self._turn = turn or WriteTurn()
 
     async def append(
         self,
@@ -136,10 +137,13 @@ class SqliteWriter:
         now: int,
         expected_version: int | None,
     ) -> AgentSession | None:
-        async with self._turn:
+        await self._turn.begin_append()
+        try:
             return await asyncio.get_running_loop().run_in_executor(
                 self._thread, _append, self.engine, app_name, user_id, session_id, event, delta, now, expected_version
             )
+        finally:
+            await self._turn.end_append()
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)
