@@ -15,10 +15,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.rows import namedtuple_row
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
 from infrastructure.sql.driver_pool import Connection, DriverPool
+from infrastructure.sql.sqlite_reads import SqliteReader
+
+# sqlite3 takes named parameters from a mapping, as psycopg does.
+_SQLITE_NAMED = sqlite.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
 
 
 async def driver_connection(connection: AsyncConnection) -> Any:
@@ -26,21 +31,15 @@ async def driver_connection(connection: AsyncConnection) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
-class PooledReads:
-    """A read-only unit of work's database on PostgreSQL: the hot reads (`DriverQuery`) on a connection
-    of the driver pool, any other statement on a SQLAlchemy connection of the autocommit engine, each
-    taken at its first use, so a request that only runs hot reads never touches SQLAlchemy's pool."""
+class _HotReads:
+    """A read-only unit of work's database where the hot reads (`DriverQuery`) run off SQLAlchemy:
+    any other statement runs on a SQLAlchemy connection taken at its first use, so a request that
+    only runs hot reads never touches SQLAlchemy's pool."""
 
-    def __init__(self, pool: DriverPool, engine: AsyncEngine) -> None:
-        self._pool, self._engine = pool, engine
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
         self.dialect = engine.dialect
-        self._driver: Connection | None = None
         self._connection: AsyncConnection | None = None
-
-    async def driver(self) -> Connection:
-        if self._driver is None:
-            self._driver = await self._pool.acquire()
-        return self._driver
 
     async def _sqlalchemy(self) -> AsyncConnection:
         if self._connection is None:
@@ -54,23 +53,57 @@ class PooledReads:
         return await (await self._sqlalchemy()).scalar(statement, parameters)
 
     async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+
+class PooledReads(_HotReads):
+    """PostgreSQL: the hot reads on a connection of the driver pool, taken at the first of them."""
+
+    def __init__(self, pool: DriverPool, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self._pool = pool
+        self._driver: Connection | None = None
+
+    async def driver(self) -> Connection:
+        if self._driver is None:
+            self._driver = await self._pool.acquire()
+        return self._driver
+
+    async def close(self) -> None:
         try:
             if self._driver is not None:
                 await self._pool.release(self._driver)
         finally:
-            if self._connection is not None:
-                await self._connection.close()
+            await super().close()
 
 
-Database = AsyncConnection | PooledReads
+class SqliteReads(_HotReads):
+    """SQLite: the hot reads in the store's reader thread."""
+
+    def __init__(self, reader: SqliteReader, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self.reader = reader
+
+
+Database = AsyncConnection | PooledReads | SqliteReads
 
 
 class DriverQuery:
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._sql: str | None = None
+        self._sqlite_sql: str | None = None
+        self._sqlite_fixed: dict[str, Any] = {}
 
     async def all(self, db: Database, params: Mapping[str, Any]) -> Sequence[Any]:
+        if isinstance(db, SqliteReads):
+            if self._sqlite_sql is None:
+                compiled = self.statement.compile(dialect=_SQLITE_NAMED)
+                self._sqlite_sql = str(compiled)
+                # Values the statement carries itself: SQLite's LIMIT comes with an OFFSET of 0.
+                self._sqlite_fixed = {k: v for k, v in compiled.params.items() if v is not None}
+            return await db.reader.all(self._sqlite_sql, {**self._sqlite_fixed, **params})
         if db.dialect.name != "postgresql":
             return (await db.execute(self.statement, dict(params))).all()  # type: ignore[no-any-return]
         if self._sql is None:

@@ -20,14 +20,16 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import Conflict, StoreUnavailable
-from infrastructure.sql.driver import Database, PooledReads, driver_connection
+from infrastructure.sql.driver import Database, PooledReads, SqliteReads, driver_connection
 from infrastructure.sql.driver_pool import Connection, DriverPool
 from infrastructure.sql.engine import (
     DEFAULT_STATEMENT_TIMEOUT_MS,
     async_url,
     create_autocommit_engine,
     create_engine,
+    sqlite_path,
 )
+from infrastructure.sql.sqlite_reads import SqliteReader
 from infrastructure.sql.write_turn import WriteTurn
 
 
@@ -58,6 +60,7 @@ class SqlUnitOfWork:
         self._engine = store.engine_for(read_only)
         self._read_only = read_only
         self._pool = store.driver_pool if read_only else None
+        self._reader = store.sqlite_reader if read_only else None
         self._turn = None if read_only else store.write_turn
 
     def bind(self, connection: Database) -> None:
@@ -70,6 +73,8 @@ class SqlUnitOfWork:
         try:
             if self._pool is not None:
                 self._db = PooledReads(self._pool, self._engine)
+            elif self._reader is not None:
+                self._db = SqliteReads(self._reader, self._engine)
             else:
                 self._db = await self._engine.connect()
                 if not self._read_only:
@@ -117,6 +122,9 @@ class SqlStore:
         `driver_pool` (PostgreSQL) for the hot reads and the one-statement writes."""
         self.engine = engine
         self.write_turn = WriteTurn() if engine.dialect.name == "sqlite" else None
+        # A file, not an in-memory database: a second connection to that would see another database.
+        on_file = engine.dialect.name == "sqlite" and sqlite_path(engine.url) is not None
+        self.sqlite_reader = SqliteReader(str(engine.url)) if on_file else None
         self._own_autocommit_pool = autocommit_engine is not None
         self.autocommit_engine = autocommit_engine or engine.execution_options(isolation_level="AUTOCOMMIT")
         self.driver_pool = driver_pool
@@ -160,3 +168,5 @@ class SqlStore:
             await self.autocommit_engine.dispose()
         if self.driver_pool is not None:
             await self.driver_pool.close()
+        if self.sqlite_reader is not None:
+            self.sqlite_reader.close()

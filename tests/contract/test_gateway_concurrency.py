@@ -133,3 +133,27 @@ async def test_sqlite_writers_of_one_process_queue_instead_of_timing_out(
         assert [s.id for s in (await gateway.list_sessions("alice", PageRequest(size=10))).items] == ["next", "held"]
     finally:
         await store.close()
+
+
+async def test_sqlite_reads_see_what_another_process_committed_since(tmp_path: object) -> None:
+    # The store reads its hot pages on a connection of its own (a reader thread): it must hold no
+    # snapshot between reads. A second store on the file stands for another process.
+    from pathlib import Path
+
+    from infrastructure.sql import migrate
+
+    url = f"sqlite:///{Path(str(tmp_path)) / 'shared.db'}"
+    migrate.upgrade("gateway", url)
+    reader, writer = SqlGatewayStore.at(url), SqlGatewayStore.at(url)
+    try:
+        reading, writing = GatewayService(reader), GatewayService(writer)
+        await writing.save_task("alice", "s1", TaskInput("t1", BUBBLES))
+        assert [t.id for t in (await reading.list_tasks("alice", "s1")).items] == ["t1"]
+        await writing.save_task("alice", "s1", TaskInput("t2", BUBBLES))
+        await writing.save_task("alice", "s2", TaskInput("t3", BUBBLES))
+        assert [t.id for t in (await reading.list_tasks("alice", "s1")).items] == ["t1", "t2"]
+        listed = await reading.list_sessions("alice", PageRequest(size=10))
+        assert (sorted(s.id for s in listed.items), listed.total) == (["s1", "s2"], 2)
+    finally:
+        await reader.close()
+        await writer.close()
