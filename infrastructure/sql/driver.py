@@ -15,15 +15,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.rows import namedtuple_row
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
 from infrastructure.sql.driver_pool import Connection, DriverPool
-from infrastructure.sql.sqlite_reads import SqliteReader
+from infrastructure.sql.sqlite_reads import SqliteReader, row_type
 
-# sqlite3 takes named parameters from a mapping, as psycopg does.
+# The drivers take named parameters from a mapping, each in its own style.
 _SQLITE_NAMED = sqlite.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
+_MYSQL_PYFORMAT = mysql.dialect(paramstyle="pyformat")  # type: ignore[no-untyped-call]
 
 
 async def driver_connection(connection: AsyncConnection) -> Any:
@@ -93,17 +95,29 @@ class DriverQuery:
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._sql: str | None = None
-        self._sqlite_sql: str | None = None
-        self._sqlite_fixed: dict[str, Any] = {}
+        self._compiled: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+        """The SQL for a driver, and the values the statement carries itself (SQLite's and MySQL's
+        LIMIT comes with an OFFSET of 0)."""
+        if dialect.name not in self._compiled:
+            compiled = self.statement.compile(dialect=dialect)
+            fixed = {k: v for k, v in compiled.params.items() if v is not None}
+            self._compiled[dialect.name] = (str(compiled), fixed)
+        return self._compiled[dialect.name]
 
     async def all(self, db: Database, params: Mapping[str, Any]) -> Sequence[Any]:
         if isinstance(db, SqliteReads):
-            if self._sqlite_sql is None:
-                compiled = self.statement.compile(dialect=_SQLITE_NAMED)
-                self._sqlite_sql = str(compiled)
-                # Values the statement carries itself: SQLite's LIMIT comes with an OFFSET of 0.
-                self._sqlite_fixed = {k: v for k, v in compiled.params.items() if v is not None}
-            return await db.reader.all(self._sqlite_sql, {**self._sqlite_fixed, **params})
+            sql, fixed = self._for(_SQLITE_NAMED)
+            return await db.reader.all(sql, {**fixed, **params})
+        if db.dialect.name == "mysql":
+            sql, fixed = self._for(_MYSQL_PYFORMAT)
+            raw = await driver_connection(db)  # type: ignore[arg-type]
+            async with raw.cursor() as cursor:
+                await cursor.execute(sql, {**fixed, **params})
+                values = await cursor.fetchall()
+                row = row_type(tuple(column[0] for column in cursor.description))
+            return [row._make(v) for v in values]
         if db.dialect.name != "postgresql":
             return (await db.execute(self.statement, dict(params))).all()  # type: ignore[no-any-return]
         if self._sql is None:

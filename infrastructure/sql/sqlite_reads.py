@@ -20,7 +20,8 @@ from infrastructure.sql.engine import create_sqlite_sync_engine
 
 
 @lru_cache(maxsize=64)
-def _row_type(columns: tuple[str, ...]) -> Any:
+def row_type(columns: tuple[str, ...]) -> Any:
+    """Rows with attribute access, as SQLAlchemy's and psycopg's namedtuple rows have."""
     return namedtuple("Row", columns, rename=True)  # type: ignore[misc]
 
 
@@ -39,7 +40,7 @@ class SqliteReader:
         db: sqlite3.Connection = self._pooled.driver_connection
         cursor = db.execute(sql, params)
         try:
-            row = _row_type(tuple(column[0] for column in cursor.description))
+            row = row_type(tuple(column[0] for column in cursor.description))
             return [row._make(values) for values in cursor.fetchall()]
         finally:
             cursor.close()

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import psycopg
+import pymysql
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -37,8 +38,8 @@ def translate(exc: BaseException) -> BaseException:
     """Database errors as the domain names them; anything else is a bug and stays as it is.
 
     Covers SQLAlchemy's errors and the drivers' own, which reach here from the paths that talk to
-    psycopg or sqlite3 directly (the append)."""
-    if isinstance(exc, IntegrityError | psycopg.IntegrityError | sqlite3.IntegrityError):
+    psycopg, sqlite3 or aiomysql (pymysql's errors) directly."""
+    if isinstance(exc, IntegrityError | psycopg.IntegrityError | sqlite3.IntegrityError | pymysql.IntegrityError):
         return Conflict("the write clashes with a row stored meanwhile; retry the request")
     if (
         isinstance(exc, psycopg.errors.QueryCanceled)
@@ -46,9 +47,9 @@ def translate(exc: BaseException) -> BaseException:
         or "max_statement_time" in str(exc)
     ):
         return StoreUnavailable("the database took longer than the statement timeout")
-    if isinstance(exc, OperationalError | psycopg.OperationalError | sqlite3.OperationalError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    ):
+    if isinstance(
+        exc, OperationalError | psycopg.OperationalError | sqlite3.OperationalError | pymysql.OperationalError
+    ) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
         return StoreUnavailable("the database did not answer")
     if isinstance(exc, OSError | TimeoutError):
         return StoreUnavailable("the database could not be reached")
@@ -132,7 +133,18 @@ class SqlStore:
     @classmethod
     def at(cls, url: str, *args: Any, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS) -> Self:
         """The store on the database at `url`, with the engines production uses (`args`: the store's own)."""
-        if async_url(url).get_backend_name() != "postgresql":
+        backend = async_url(url).get_backend_name()
+        if backend in ("mysql", "mariadb"):
+            # Reads on connections that stay in autocommit: switching a transactional one into it and
+            # back costs two round trips a read on MySQL.
+            return cls(
+                create_engine(url, statement_timeout_ms=statement_timeout_ms, pool_size=20),
+                *args,
+                autocommit_engine=create_engine(
+                    url, statement_timeout_ms=statement_timeout_ms, pool_size=20, isolation_level="AUTOCOMMIT"
+                ),
+            )
+        if backend != "postgresql":
             return cls(create_engine(url, statement_timeout_ms=statement_timeout_ms), *args)
         # The hot statements run on the driver pool; SQLAlchemy's pools serve the rest.
         return cls(

@@ -65,3 +65,42 @@ async def test_mysql_driver_stack_takes_bytes_parameters(mysql_database: str) ->
             assert (await connection.execute(text("SELECT :b"), {"b": b"\x00\x01binary"})).scalar() == b"\x00\x01binary"
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"])
+async def test_a_hot_read_on_a_connection_killed_under_it_is_a_503_and_the_next_one_works(
+    request: pytest.FixtureRequest, backend: str
+) -> None:
+    # The hot reads talk to the driver beneath SQLAlchemy (or to the driver pool): a dropped
+    # connection must still surface as the domain's StoreUnavailable, and must not be handed out again.
+    from domain.errors import StoreUnavailable
+    from domain.gateway.service import GatewayService, TaskInput
+    from infrastructure.sql.gateway.store import SqlGatewayStore
+    from tests.conftest import gateway_url
+
+    store = SqlGatewayStore.at(gateway_url(request, backend))
+    gateway = GatewayService(store)
+    killer = create_engine(gateway_url(request, backend), isolation_level="AUTOCOMMIT")
+    try:
+        await gateway.save_task("alice", "hot", TaskInput("t1", '[{"type": "agent", "text": "hi"}]'))
+        assert len((await gateway.list_tasks("alice", "hot")).items) == 1
+        async with killer.connect() as admin:
+            if backend == "postgres":
+                mine = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                for (pid,) in (await admin.execute(text(mine))).all():
+                    await admin.execute(text(f"SELECT pg_terminate_backend({int(pid)})"))
+            else:
+                mine = "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+                for (pid,) in (await admin.execute(text(mine))).all():
+                    await admin.execute(text(f"KILL {int(pid)}"))
+        await asyncio.sleep(0.2)
+        with pytest.raises(StoreUnavailable):
+            await gateway.list_tasks("alice", "hot")
+        assert [t.id for t in (await gateway.list_tasks("alice", "hot")).items] == ["t1"]
+    finally:
+        await killer.dispose()
+        await store.engine.dispose()  # its connections were killed too
+        async with store.engine.begin() as connection:
+            for table in ("feedback", "chat_tasks", "sessions"):
+                await connection.execute(text(f"DELETE FROM {table}"))
+        await store.close()
