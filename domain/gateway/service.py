@@ -208,17 +208,23 @@ async def save_task_in(uow: GatewayUnitOfWork, user_id: str, task: ChatTask) -> 
     elif existing.user_id != user_id or existing.session_id != task.session_id:
         return None
     else:
-        task = replace(
-            existing,
-            user_message=task.user_message if task.user_message is not None else existing.user_message,
-            message_bubbles=task.message_bubbles,
-            task_metadata=_keep_feedback(existing, task.task_metadata),
-            updated_time=max(now, existing.updated_time),
-        )
+        task = resaved(existing, task)
         await uow.tasks.update(task)
     if session.updated_time < now:
         await uow.sessions.update(replace(session, updated_time=now))
     return task, existing is None
+
+
+def resaved(existing: ChatTask, draft: ChatTask) -> ChatTask:
+    """A stored task saved again: the new bubbles and metadata, the stored user message when none is
+    sent, feedback merged in since kept, the update time never moving back."""
+    return replace(
+        existing,
+        user_message=draft.user_message if draft.user_message is not None else existing.user_message,
+        message_bubbles=draft.message_bubbles,
+        task_metadata=_keep_feedback(existing, draft.task_metadata),
+        updated_time=max(draft.updated_time, existing.updated_time),
+    )
 
 
 async def _owned_session(uow: GatewayUnitOfWork, user_id: str, session_id: str, *, for_update: bool = False) -> Session:

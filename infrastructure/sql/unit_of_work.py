@@ -31,6 +31,7 @@ from infrastructure.sql.engine import (
     sqlite_path,
 )
 from infrastructure.sql.sqlite_reads import SqliteReader
+from infrastructure.sql.sqlite_writer import SqliteWriter
 from infrastructure.sql.write_turn import WriteTurn
 
 
@@ -126,6 +127,7 @@ class SqlStore:
         # A file, not an in-memory database: a second connection to that would see another database.
         on_file = engine.dialect.name == "sqlite" and sqlite_path(engine.url) is not None
         self.sqlite_reader = SqliteReader(str(engine.url)) if on_file else None
+        self.sqlite_writer = SqliteWriter(str(engine.url), self.write_turn) if on_file and self.write_turn else None
         self._own_autocommit_pool = autocommit_engine is not None
         self.autocommit_engine = autocommit_engine or engine.execution_options(isolation_level="AUTOCOMMIT")
         self.driver_pool = driver_pool
@@ -182,3 +184,5 @@ class SqlStore:
             await self.driver_pool.close()
         if self.sqlite_reader is not None:
             self.sqlite_reader.close()
+        if self.sqlite_writer is not None:
+            self.sqlite_writer.close()

@@ -1,25 +1,17 @@
-"""The append on SQLite, done whole in one writer thread on the sqlite3 driver.
-
-Through aiosqlite every statement is a hop to its thread and back, and an append is five of them;
-the hops cost more than SQLite's own work. Here the whole transaction (BEGIN IMMEDIATE, claim the
-sequence and merge the session's state, insert the event unless stored, merge the shared scopes,
-COMMIT) is one hop, with SQL prepared once by the sqlite3 driver's statement cache. All values,
-JSON paths included, are bound parameters.
+"""The append on SQLite, done whole in the store's writer thread (`SqliteWriter`): claim the sequence
+and merge the session's state, insert the event unless stored, merge the shared scopes, in one
+transaction and one hop. All values, JSON paths included, are bound parameters.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine
 
 from domain.agent.model import AgentSession, Event, StateDelta
 from infrastructure.sql.agent.repositories import body_text, session_of
-from infrastructure.sql.write_turn import WriteTurn
 
 _encode = msgspec.json.encode
 _SESSION_COLUMNS = "app_name, user_id, id, state, version, last_sequence, created_time, last_update_time"
@@ -69,8 +61,8 @@ def _merge_shared(db: sqlite3.Connection, table: str, key: dict[str, Any], delta
     )
 
 
-def _append(
-    engine: Engine,
+def append(
+    db: sqlite3.Connection,
     app_name: str,
     user_id: str,
     session_id: str,
@@ -79,33 +71,22 @@ def _append(
     now: int,
     expected_version: int | None,
 ) -> AgentSession | None:
-    pooled = engine.raw_connection()
-    try:
-        db: sqlite3.Connection = pooled.driver_connection  # type: ignore[assignment]
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            row = _advance(db, [app_name, user_id, session_id], delta.session, now, expected_version)
-            if row is None:
-                db.execute("ROLLBACK")
-                return None
-            session = session_of(_Row(*row))
-            body = body_text(event.body)
-            values = [app_name, user_id, session_id, session.last_sequence, event.id, event.invocation_id]
-            if db.execute(_INSERT_EVENT, [*values, event.author, event.timestamp, body]).fetchone() is None:
-                db.execute("ROLLBACK")
-                return None
-            if delta.app:
-                _merge_shared(db, "agent_app_states", {"app_name": app_name}, delta.app, now)
-            if delta.user:
-                _merge_shared(db, "agent_user_states", {"app_name": app_name, "user_id": user_id}, delta.user, now)
-            db.execute("COMMIT")
-            return session
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-    finally:
-        pooled.close()
+    """The append, in the writer thread's transaction (SqliteWriter.run): nothing written on None."""
+    row = _advance(db, [app_name, user_id, session_id], delta.session, now, expected_version)
+    if row is None:
+        db.execute("ROLLBACK")
+        return None
+    session = session_of(_Row(*row))
+    body = body_text(event.body)
+    values = [app_name, user_id, session_id, session.last_sequence, event.id, event.invocation_id]
+    if db.execute(_INSERT_EVENT, [*values, event.author, event.timestamp, body]).fetchone() is None:
+        db.execute("ROLLBACK")
+        return None
+    if delta.app:
+        _merge_shared(db, "agent_app_states", {"app_name": app_name}, delta.app, now)
+    if delta.user:
+        _merge_shared(db, "agent_user_states", {"app_name": app_name, "user_id": user_id}, delta.user, now)
+    return session
 
 
 class _Row:
@@ -114,37 +95,3 @@ class _Row:
     def __init__(self, *values: Any) -> None:
         for name, value in zip(_SESSION_COLUMNS.split(", "), values, strict=True):
             setattr(self, name, value)
-
-
-class SqliteWriter:
-    """One thread that does every append of a store: SQLite admits one writer at a time anyway, and
-    queueing here beats its busy-wait (sleeps of growing length) when asyncio tasks write together.
-    Other processes on the same file still take turns through the busy timeout."""
-
-    def __init__(self, engine: Engine, turn: WriteTurn | None = None) -> None:
-        """`turn`: the store's, shared with its write transactions."""
-        self.engine = engine
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-        self._turn = turn or WriteTurn()
-
-    async def append(
-        self,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        event: Event,
-        delta: StateDelta,
-        now: int,
-        expected_version: int | None,
-    ) -> AgentSession | None:
-        await self._turn.begin_append()
-        try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._thread, _append, self.engine, app_name, user_id, session_id, event, delta, now, expected_version
-            )
-        finally:
-            await self._turn.end_append()
-
-    def close(self) -> None:
-        self._thread.shutdown(wait=True)
-        self.engine.dispose()

@@ -20,11 +20,11 @@ from infrastructure.sql.agent.repositories import (
     body_text,
     session_of,
 )
-from infrastructure.sql.agent.sqlite_append import SqliteWriter, can_append
+from infrastructure.sql.agent.sqlite_append import append as sqlite_append
+from infrastructure.sql.agent.sqlite_append import can_append
 from infrastructure.sql.agent.tables import agent_sessions
 from infrastructure.sql.driver import Database
 from infrastructure.sql.driver_pool import DriverPool
-from infrastructure.sql.engine import create_sqlite_sync_engine
 from infrastructure.sql.unit_of_work import SqlStore, SqlUnitOfWork, translate
 
 # The whole append as one statement, so it commits on its own (autocommit) in one round trip:
@@ -99,10 +99,6 @@ class SqlAgentStore(SqlStore):
     ) -> None:
         super().__init__(engine, autocommit_engine=autocommit_engine, driver_pool=driver_pool)
         self.app_name = app_name
-        # SQLite appends run whole in a worker thread (see sqlite_append) on a sync engine of the file.
-        self._sqlite = None
-        if engine.dialect.name == "sqlite":
-            self._sqlite = SqliteWriter(create_sqlite_sync_engine(str(engine.url)), self.write_turn)
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlAgentUnitOfWork:
         return SqlAgentUnitOfWork(self, read_only)
@@ -119,10 +115,10 @@ class SqlAgentStore(SqlStore):
     ) -> AgentSession | None:
         if self.engine.dialect.name == "postgresql":
             return await self._append_in_one_statement(user_id, session_id, event, delta, now, expected_version)
-        if self._sqlite is not None and can_append(delta):
+        if self.sqlite_writer is not None and can_append(delta):
             try:
-                return await self._sqlite.append(
-                    self.app_name, user_id, session_id, event, delta, now, expected_version
+                return await self.sqlite_writer.run(
+                    sqlite_append, self.app_name, user_id, session_id, event, delta, now, expected_version
                 )
             except Exception as exc:
                 raise translate(exc) from exc
@@ -167,8 +163,3 @@ class SqlAgentStore(SqlStore):
         except Exception as exc:
             raise translate(exc) from exc
         return None if row is None else session_of(_SessionRow(*row))
-
-    async def close(self) -> None:
-        await super().close()
-        if self._sqlite is not None:
-            self._sqlite.close()

@@ -12,6 +12,7 @@ from infrastructure.sql.gateway.repositories import (
     SqlFeedbackRepository,
     SqlSessionRepository,
 )
+from infrastructure.sql.gateway.sqlite_save import save_task as sqlite_save_task
 from infrastructure.sql.unit_of_work import SqlStore, SqlUnitOfWork, translate
 
 # Saving a chat task on PostgreSQL as one statement in autocommit, so one round trip: upsert the
@@ -75,6 +76,11 @@ class SqlGatewayStore(SqlStore):
     async def save_task(self, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
         if self.engine.dialect.name == "postgresql":
             return await self._save_task_in_one_statement(user_id, task)
+        if self.sqlite_writer is not None:
+            try:
+                return await self.sqlite_writer.run(sqlite_save_task, user_id, task)
+            except Exception as exc:
+                raise translate(exc) from exc
         async with self.unit_of_work() as uow:
             saved = await save_task_in(uow, user_id, task)
             if saved is not None:
