@@ -136,21 +136,15 @@ class SqlStore:
     def at(cls, url: str, *args: Any, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS) -> Self:
         """The store on the database at `url`, with the engines production uses (`args`: the store's own)."""
         backend = async_url(url).get_backend_name()
-        if backend in ("mysql", "mariadb"):
-            # Reads on connections that stay in autocommit: switching a transactional one into it and
-            # back costs two round trips a read on MySQL.
-            return cls(
-                create_engine(url, statement_timeout_ms=statement_timeout_ms, pool_size=20),
-                *args,
-                autocommit_engine=create_engine(
-                    url, statement_timeout_ms=statement_timeout_ms, pool_size=20, isolation_level="AUTOCOMMIT"
-                ),
-            )
-        if backend != "postgresql":
+        if backend == "sqlite":
             return cls(create_engine(url, statement_timeout_ms=statement_timeout_ms), *args)
+        engine = create_engine(url, statement_timeout_ms=statement_timeout_ms, pool_size=20)
+        if backend != "postgresql":
+            autocommit = create_autocommit_engine(url, statement_timeout_ms=statement_timeout_ms, pool_size=20)
+            return cls(engine, *args, autocommit_engine=autocommit)
         # The hot statements run on the driver pool; SQLAlchemy's pools serve the rest.
         return cls(
-            create_engine(url, statement_timeout_ms=statement_timeout_ms, pool_size=20),
+            engine,
             *args,
             autocommit_engine=create_autocommit_engine(url, statement_timeout_ms=statement_timeout_ms, pool_size=10),
             driver_pool=DriverPool(url, max_size=30, statement_timeout_ms=statement_timeout_ms),
