@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from domain.ports import AgentStore, GatewayStore, PlatformStore
 from infrastructure.memory.agent import MemoryAgentStore
 from infrastructure.memory.gateway import MemoryGatewayStore
 from infrastructure.memory.platform import MemoryPlatformStore
+from infrastructure.sql import engine as engine_module
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.gateway.store import SqlGatewayStore
@@ -77,6 +79,25 @@ async def gateway_store(request: pytest.FixtureRequest) -> AsyncIterator[Gateway
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Callable[[str], str]:
+    """Makes a SQLite file migrated to a lineage's tables (gateway, agent, platform); gives its URL."""
+
+    def migrated_file(lineage: str) -> str:
+        url = f"sqlite:///{tmp_path / f'{lineage}-{uuid.uuid4().hex[:8]}.db'}"
+        migrate.upgrade(lineage, url)
+        return url
+
+    return migrated_file
+
+
+@pytest.fixture
+def impatient_sqlite_file(sqlite_file: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
+    """sqlite_file with a busy timeout of 100 ms: a writer left to wait on SQLite's lock fails fast."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    return sqlite_file
 
 
 @pytest.fixture(params=BACKENDS)

@@ -11,8 +11,10 @@ like SQLAlchemy's. Other databases run the Core statement as usual.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import namedtuple_row
 from sqlalchemy.dialects import mysql, sqlite
@@ -21,11 +23,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
 from infrastructure.sql.driver_pool import Connection, DriverPool
-from infrastructure.sql.sqlite_reads import SqliteReader, row_type
+
+if TYPE_CHECKING:
+    from infrastructure.sql.sqlite_reads import SqliteReader
 
 # The drivers take named parameters from a mapping, each in its own style.
 _SQLITE_NAMED = sqlite.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
 _MYSQL_PYFORMAT = mysql.dialect(paramstyle="pyformat")  # type: ignore[no-untyped-call]
+
+
+@lru_cache(maxsize=64)
+def row_type(columns: tuple[str, ...]) -> Any:
+    """Rows with attribute access, as SQLAlchemy's and psycopg's namedtuple rows have."""
+    return namedtuple("Row", columns, rename=True)  # type: ignore[misc]
 
 
 async def driver_connection(connection: AsyncConnection) -> Any:
@@ -94,7 +104,6 @@ Database = AsyncConnection | PooledReads | SqliteReads
 class DriverQuery:
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._sql: str | None = None
         self._compiled: dict[str, tuple[str, dict[str, Any]]] = {}
 
     def _for(self, dialect: Dialect) -> tuple[str, dict[str, Any]]:
@@ -120,10 +129,9 @@ class DriverQuery:
             return [row._make(v) for v in values]
         if db.dialect.name != "postgresql":
             return (await db.execute(self.statement, dict(params))).all()  # type: ignore[no-any-return]
-        if self._sql is None:
-            self._sql = str(self.statement.compile(dialect=db.dialect))
+        sql, _ = self._for(db.dialect)  # psycopg's statements carry no values of their own
         raw = await (db.driver() if isinstance(db, PooledReads) else driver_connection(db))
         async with raw.cursor(row_factory=namedtuple_row) as cursor:
-            await cursor.execute(self._sql, params)
+            await cursor.execute(sql, params)
             rows: list[Any] = await cursor.fetchall()
             return rows

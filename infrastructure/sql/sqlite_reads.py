@@ -10,24 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections import namedtuple
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 from typing import Any
 
-from infrastructure.sql.engine import create_sqlite_sync_engine
+from sqlalchemy import Engine
 
-
-@lru_cache(maxsize=64)
-def row_type(columns: tuple[str, ...]) -> Any:
-    """Rows with attribute access, as SQLAlchemy's and psycopg's namedtuple rows have."""
-    return namedtuple("Row", columns, rename=True)  # type: ignore[misc]
+from infrastructure.sql.driver import row_type
 
 
 class SqliteReader:
-    def __init__(self, url: str) -> None:
-        self._engine = create_sqlite_sync_engine(url)
+    def __init__(self, engine: Engine) -> None:
+        """`engine`: the store's sync engine of the file (create_sqlite_sync_engine), shared with its writer."""
+        self._engine = engine
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reader")
         self._pooled: Any = None  # opened in the reader thread, used only there
 
@@ -49,7 +44,6 @@ class SqliteReader:
         if self._pooled is not None:
             self._pooled.close()
             self._pooled = None
-        self._engine.dispose()
 
     def close(self) -> None:
         self._thread.submit(self._close).result()

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from infrastructure.sql.engine import create_sqlite_sync_engine
+from sqlalchemy import Engine
+
 from infrastructure.sql.write_turn import WriteTurn
 
 T = TypeVar("T")
@@ -25,8 +26,9 @@ class SqliteWriter:
     They take the store's write turn as appends do, so they queue with its write transactions
     instead of sleeping on SQLite's busy timeout; other processes still take turns through it."""
 
-    def __init__(self, url: str, turn: WriteTurn) -> None:
-        self.engine = create_sqlite_sync_engine(url)
+    def __init__(self, engine: Engine, turn: WriteTurn) -> None:
+        """`engine`: the store's sync engine of the file (create_sqlite_sync_engine), shared with its reader."""
+        self.engine = engine
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._turn = turn
 
@@ -57,4 +59,3 @@ class SqliteWriter:
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)
-        self.engine.dispose()

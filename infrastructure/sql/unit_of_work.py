@@ -16,7 +16,7 @@ from typing import Any, Self
 
 import psycopg
 import pymysql
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -28,6 +28,7 @@ from infrastructure.sql.engine import (
     async_url,
     create_autocommit_engine,
     create_engine,
+    create_sqlite_sync_engine,
     sqlite_path,
 )
 from infrastructure.sql.sqlite_reads import SqliteReader
@@ -124,10 +125,14 @@ class SqlStore:
         `driver_pool` (PostgreSQL) for the hot reads and the one-statement writes."""
         self.engine = engine
         self.write_turn = WriteTurn() if engine.dialect.name == "sqlite" else None
+        self._sqlite_sync: Engine | None = None
+        self.sqlite_reader: SqliteReader | None = None
+        self.sqlite_writer: SqliteWriter | None = None
         # A file, not an in-memory database: a second connection to that would see another database.
-        on_file = engine.dialect.name == "sqlite" and sqlite_path(engine.url) is not None
-        self.sqlite_reader = SqliteReader(str(engine.url)) if on_file else None
-        self.sqlite_writer = SqliteWriter(str(engine.url), self.write_turn) if on_file and self.write_turn else None
+        if self.write_turn is not None and sqlite_path(engine.url) is not None:
+            self._sqlite_sync = create_sqlite_sync_engine(str(engine.url))
+            self.sqlite_reader = SqliteReader(self._sqlite_sync)
+            self.sqlite_writer = SqliteWriter(self._sqlite_sync, self.write_turn)
         self._own_autocommit_pool = autocommit_engine is not None
         self.autocommit_engine = autocommit_engine or engine.execution_options(isolation_level="AUTOCOMMIT")
         self.driver_pool = driver_pool
@@ -180,3 +185,5 @@ class SqlStore:
             self.sqlite_reader.close()
         if self.sqlite_writer is not None:
             self.sqlite_writer.close()
+        if self._sqlite_sync is not None:
+            self._sqlite_sync.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -274,18 +274,13 @@ async def test_an_event_body_reads_back_as_sent_without_the_events_own_fields(ag
 
 
 async def test_on_sqlite_appends_and_transactions_of_one_process_wait_their_turn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    impatient_sqlite_file: Callable[[str], str],
 ) -> None:
     # A transaction held open well past the busy timeout: appends wait for it instead of failing,
     # and a session created while appends stream in gets its turn between them.
-    from infrastructure.sql import engine as engines
-    from infrastructure.sql import migrate
     from infrastructure.sql.agent.store import SqlAgentStore
 
-    monkeypatch.setattr(engines, "SQLITE_BUSY_TIMEOUT_MS", 100)
-    url = f"sqlite:///{tmp_path / 'turns.db'}"
-    migrate.upgrade("agent", url)
-    store = SqlAgentStore.at(url, "agent-a")
+    store = SqlAgentStore.at(impatient_sqlite_file("agent"), "agent-a")
     agent = AgentService("agent-a", store, Behavior.PERSISTENT)
     try:
         await agent.create_session("alice", "busy")

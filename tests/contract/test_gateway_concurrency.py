@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import insert, text
@@ -45,16 +46,11 @@ async def test_concurrent_first_writes_to_new_sessions_all_land(gateway_store: G
     assert listed.total == 24
 
 
-async def test_two_sqlite_engines_on_one_file_write_without_busy_errors(tmp_path: object) -> None:
+async def test_two_sqlite_engines_on_one_file_write_without_busy_errors(sqlite_file: Callable[[str], str]) -> None:
     # Two engines stand for two processes sharing a SQLite file (a dev server and a CLI, say).
-    from pathlib import Path
-
-    from infrastructure.sql import migrate
     from infrastructure.sql.engine import create_engine
-    from infrastructure.sql.gateway.store import SqlGatewayStore
 
-    url = f"sqlite:///{Path(str(tmp_path)) / 'shared.db'}"
-    migrate.upgrade("gateway", url)
+    url = sqlite_file("gateway")
     stores = [SqlGatewayStore(create_engine(url)), SqlGatewayStore(create_engine(url))]
     try:
         services = [GatewayService(store) for store in stores]
@@ -108,19 +104,11 @@ async def test_a_save_racing_anothers_task_with_the_same_id_leaves_no_session_be
 
 
 async def test_sqlite_writers_of_one_process_queue_instead_of_timing_out(
-    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+    impatient_sqlite_file: Callable[[str], str],
 ) -> None:
     # SQLite lets one transaction write at a time and makes the others retry until its busy timeout.
     # Writers in one process take turns in the store instead, however long the one before them takes.
-    from pathlib import Path
-
-    from infrastructure.sql import engine as engines
-    from infrastructure.sql import migrate
-
-    monkeypatch.setattr(engines, "SQLITE_BUSY_TIMEOUT_MS", 100)
-    url = f"sqlite:///{Path(str(tmp_path)) / 'turns.db'}"
-    migrate.upgrade("gateway", url)
-    store = SqlGatewayStore.at(url)
+    store = SqlGatewayStore.at(impatient_sqlite_file("gateway"))
     gateway = GatewayService(store)
     try:
         async with store.unit_of_work() as slow:
@@ -135,15 +123,10 @@ async def test_sqlite_writers_of_one_process_queue_instead_of_timing_out(
         await store.close()
 
 
-async def test_sqlite_reads_see_what_another_process_committed_since(tmp_path: object) -> None:
+async def test_sqlite_reads_see_what_another_process_committed_since(sqlite_file: Callable[[str], str]) -> None:
     # The store reads its hot pages on a connection of its own (a reader thread): it must hold no
     # snapshot between reads. A second store on the file stands for another process.
-    from pathlib import Path
-
-    from infrastructure.sql import migrate
-
-    url = f"sqlite:///{Path(str(tmp_path)) / 'shared.db'}"
-    migrate.upgrade("gateway", url)
+    url = sqlite_file("gateway")
     reader, writer = SqlGatewayStore.at(url), SqlGatewayStore.at(url)
     try:
         reading, writing = GatewayService(reader), GatewayService(writer)
