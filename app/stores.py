@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.agent.model import Behavior
 from domain.agent.service import AgentService
 from domain.platform.service import PlatformService
-from domain.ports import AgentStore, GatewayStore
+from domain.ports import AgentStore, GatewayStore, PlatformStore
 from domain.scenario import Scenario, deployment_scenario, pair_scenario
 from infrastructure.config.model import AgentConfig, Config, SessionServiceConfig, StoreType
 from infrastructure.memory.agent import MemoryAgentStore
@@ -32,7 +31,7 @@ class Stores:
     agent_scenarios: dict[str, Scenario] = field(default_factory=dict)
     # None while platform_service.database_url (PLATFORM_DATABASE_URL) is unset: its routes answer 501.
     platform: PlatformService | None = None
-    platform_store: SqlPlatformStore | None = None
+    platform_store: PlatformStore | None = None
 
     async def close(self) -> None:
         await self.gateway.close()
@@ -64,7 +63,9 @@ def open_stores(config: Config) -> Stores:
     scenario, agent_scenarios = scenarios(config)
     platform_url = config.platform_service.database_url
     timeout = config.server.statement_timeout_ms
-    platform_store = SqlPlatformStore.at(platform_url, statement_timeout_ms=timeout) if platform_url else None
+    platform_store: PlatformStore | None = None
+    if platform_url:
+        platform_store = SqlPlatformStore.at(platform_url, statement_timeout_ms=timeout)
     return Stores(
         platform=PlatformService(platform_store) if platform_store else None,
         platform_store=platform_store,
@@ -73,7 +74,7 @@ def open_stores(config: Config) -> Stores:
         gateway=gateway_store(config.session_service, timeout),
         gateway_type=config.session_service.type,
         agents={
-            a.name: AgentService(a.name, agent_store(a, timeout), Behavior(a.session_service.default_behavior.value))
+            a.name: AgentService(a.name, agent_store(a, timeout), a.session_service.default_behavior)
             for a in agents
         },
         agent_types={a.name: a.session_service.type for a in agents},

@@ -28,7 +28,7 @@ from benchmarks.agent_store import ROUNDS, TEXT, USER, add_measure_arguments, an
 from benchmarks.http_client import HttpConnection
 from benchmarks.support import ServerProcess, running_baseline, running_server, throwaway_postgres
 from infrastructure.sql.agent.store import SqlAgentStore
-from infrastructure.sql.engine import create_engine
+from infrastructure.sql.urls import create_engine
 
 AGENT = "bench"
 

@@ -21,7 +21,7 @@ from benchmarks.support import throwaway_postgres
 from infrastructure.sql import migrate
 from infrastructure.sql.driver import DriverQuery, PooledReads
 from infrastructure.sql.driver_pool import DriverPool
-from infrastructure.sql.engine import create_engine
+from infrastructure.sql.urls import create_engine
 from infrastructure.sql.gateway.tables import sessions
 
 

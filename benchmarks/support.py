@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from infrastructure.sql.engine import sync_url
+from infrastructure.sql.urls import sync_url
 from tests.e2e.server import free_port
 
 POSTGRES_URL = os.environ.get(

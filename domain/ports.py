@@ -7,8 +7,7 @@ the caller may see, and turns someone else's row into NotFound.
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -49,7 +48,7 @@ class SessionRepository(Protocol):
 
     async def delete(self, session_id: str) -> None: ...
 
-    async def list(
+    async def find(
         self, where: SessionFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
     ) -> list[Session]:
         """Newest activity first: ordered by (updated_time, id) descending; `after` is exclusive."""
@@ -57,10 +56,8 @@ class SessionRepository(Protocol):
 
     async def count(self, where: SessionFilter) -> int: ...
 
-    async def list_counted(
-        self, where: SessionFilter, *, limit: int, offset: int = 0
-    ) -> tuple[builtins.list[Session], int]:
-        """A page as `list` gives it, and how many sessions match in all (in one round trip where it can)."""
+    async def find_counted(self, where: SessionFilter, *, limit: int, offset: int = 0) -> tuple[list[Session], int]:
+        """A page as `find` gives it, and how many sessions match in all (in one round trip where it can)."""
         ...
 
 
@@ -71,26 +68,20 @@ class ChatTaskRepository(Protocol):
 
     async def update(self, task: ChatTask) -> None: ...
 
-    async def list_for_session(
-        self, session_id: str, *, limit: int | None = None, after: SortKey | None = None
-    ) -> list[ChatTask]:
-        """Oldest first: ordered by (created_time, id) ascending; `after` is exclusive."""
-        ...
-
     async def delete_for_session(self, session_id: str) -> None: ...
 
     async def list_for_owner(
         self, user_id: str, session_id: str, *, limit: int | None = None, after: SortKey | None = None
     ) -> list[ChatTask] | None:
-        """As list_for_session, with the ownership check in the same read: None when the session
-        is missing or someone else's (the history read is one round trip)."""
+        """The session's tasks oldest first, ordered by (created_time, id); `after` is exclusive. None
+        when the session is missing or someone else's (ownership and history in one read)."""
         ...
 
 
 class FeedbackRepository(Protocol):
     async def add(self, feedback: Feedback) -> None: ...
 
-    async def list(
+    async def find(
         self, where: FeedbackFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
     ) -> list[Feedback]:
         """Newest first: ordered by (created_time, id) descending; `after` is exclusive."""
@@ -101,12 +92,19 @@ class FeedbackRepository(Protocol):
     async def delete_for_session(self, session_id: str) -> None: ...
 
 
-class GatewayUnitOfWork(Protocol):
-    """One transaction over the gateway store. Leaving the block without `commit()` undoes every write."""
+class GatewayRepositories(Protocol):
+    @property
+    def sessions(self) -> SessionRepository: ...
 
-    sessions: SessionRepository
-    tasks: ChatTaskRepository
-    feedback: FeedbackRepository
+    @property
+    def tasks(self) -> ChatTaskRepository: ...
+
+    @property
+    def feedback(self) -> FeedbackRepository: ...
+
+
+class GatewayUnitOfWork(GatewayRepositories, Protocol):
+    """One transaction over the gateway store. Leaving the block without `commit()` undoes every write."""
 
     async def __aenter__(self) -> Self: ...
 
@@ -117,23 +115,32 @@ class GatewayUnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
+T = TypeVar("T")
+
+# A store's optional one-statement form of a hot write (see GatewayService.save_task, AgentService.append_event).
+SaveTaskAtOnce = Callable[[str, ChatTask], Awaitable[tuple[ChatTask, bool] | None]]
+AppendAtOnce = Callable[[str, str, str, Event, StateDelta, int, int | None], Awaitable[AgentSession | None]]
+
+
 class GatewayStore(Protocol):
     """Where the gateway's data lives: hands out units of work and says whether it is reachable."""
 
-    persistent: bool
+    @property
+    def persistent(self) -> bool: ...
 
     def unit_of_work(self, *, read_only: bool = False) -> GatewayUnitOfWork:
         """`read_only` promises no writes, which lets a store skip the transaction around them."""
         ...
 
-    async def save_task(self, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
-        """Create or update `task` atomically, creating its session for `user_id` when missing and
-        moving the session's activity to now; an update keeps the stored user message when the new
-        one is missing, and feedback merged into the stored metadata unless the new metadata has its
-        own. Returns (the stored task, created?); None, with nothing written, when the session is
-        someone else's or the task id is another user's or another session's. The hot path of the
-        gateway: a store may do it in one statement (`domain.gateway.service.save_task_in` is the
-        portable way)."""
+    async def run(self, work: Callable[[GatewayRepositories], Awaitable[T]]) -> T:
+        """`work` in one transaction, committed when it returns: a store may run it whole somewhere
+        cheaper than statement by statement. `work` awaits nothing but the repositories."""
+        ...
+
+    @property
+    def save_task_at_once(self) -> SaveTaskAtOnce | None:
+        """`save_task_in` as one statement, where the database allows (None elsewhere): held to the
+        rule by the contract suite."""
         ...
 
     async def ping(self) -> None:
@@ -159,7 +166,7 @@ class RegistryRepository(Protocol[R]):
 
     async def delete(self, record_id: str) -> None: ...
 
-    async def list(self, *, limit: int, offset: int = 0, after: SortKey | None = None) -> list[R]:
+    async def find(self, *, limit: int, offset: int = 0, after: SortKey | None = None) -> list[R]:
         """Oldest first: ordered by (created_time, id); `after` is exclusive."""
         ...
 
@@ -167,9 +174,14 @@ class RegistryRepository(Protocol[R]):
 
 
 class PlatformUnitOfWork(Protocol):
-    agents: RegistryRepository[PlatformAgent]
-    connectors: RegistryRepository[Connector]
-    deployments: RegistryRepository[Deployment]
+    @property
+    def agents(self) -> RegistryRepository[PlatformAgent]: ...
+
+    @property
+    def connectors(self) -> RegistryRepository[Connector]: ...
+
+    @property
+    def deployments(self) -> RegistryRepository[Deployment]: ...
 
     async def agent_named(self, name: str) -> PlatformAgent | None: ...
 
@@ -229,34 +241,17 @@ class AgentSessionRepository(Protocol):
         what a reader needs, in one round trip where the store allows."""
         ...
 
-    async def advance(
-        self,
-        user_id: str,
-        session_id: str,
-        *,
-        state_delta: dict[str, Any],
-        now: int,
-        expected_version: int | None = None,
-    ) -> AgentSession | None:
-        """Move the session on by one event, atomically, and lock it until the unit of work ends:
-        version + 1, last_sequence + 1, `state_delta` merged shallowly into its state, last update
-        `now`. Returns the session as it now is; None (and no change) when it does not exist or is
-        not at `expected_version`. One statement where the database allows it: this is the append path."""
-        ...
-
     async def delete(self, user_id: str, session_id: str) -> None:
         """Delete the session with its events."""
         ...
 
-    async def list(self, user_id: str, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
+    async def find(self, user_id: str, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
         """Newest first: ordered by (last_update_time, id) descending; `after` is exclusive."""
         ...
 
 
 class EventRepository(Protocol):
-    async def add(self, user_id: str, session_id: str, event: Event) -> bool:
-        """Store the event; False (and nothing written) when its id is already stored in the session."""
-        ...
+    async def add(self, user_id: str, session_id: str, event: Event) -> None: ...
 
     async def get(self, user_id: str, session_id: str, event_id: str) -> Event | None: ...
 
@@ -278,11 +273,11 @@ class StateRepository(Protocol):
 
     async def user(self, user_id: str) -> dict[str, Any]: ...
 
-    async def merge_app(self, delta: dict[str, Any]) -> None:
+    async def merge_app(self, delta: dict[str, Any], now: int) -> None:
         """Shallow-merge `delta` into the agent's state, atomically with the unit of work."""
         ...
 
-    async def merge_user(self, user_id: str, delta: dict[str, Any]) -> None: ...
+    async def merge_user(self, user_id: str, delta: dict[str, Any], now: int) -> None: ...
 
 
 class RunRepository(Protocol):
@@ -293,12 +288,21 @@ class RunRepository(Protocol):
     async def update(self, run: Run) -> None: ...
 
 
-class AgentUnitOfWork(Protocol):
-    sessions: AgentSessionRepository
-    events: EventRepository
-    states: StateRepository
-    runs: RunRepository
+class AgentRepositories(Protocol):
+    @property
+    def sessions(self) -> AgentSessionRepository: ...
 
+    @property
+    def events(self) -> EventRepository: ...
+
+    @property
+    def states(self) -> StateRepository: ...
+
+    @property
+    def runs(self) -> RunRepository: ...
+
+
+class AgentUnitOfWork(AgentRepositories, Protocol):
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -311,25 +315,19 @@ class AgentUnitOfWork(Protocol):
 class AgentStore(Protocol):
     """Where one agent's memory lives."""
 
-    persistent: bool
+    @property
+    def persistent(self) -> bool: ...
 
     def unit_of_work(self, *, read_only: bool = False) -> AgentUnitOfWork: ...
 
-    async def append(
-        self,
-        user_id: str,
-        session_id: str,
-        event: Event,
-        delta: StateDelta,
-        *,
-        now: int,
-        expected_version: int | None = None,
-    ) -> AgentSession | None:
-        """Append `event` atomically: the next sequence (its own is ignored), `delta` merged into
-        the three state scopes, version + 1, last update `now`. Returns the session as it now is;
-        None, with nothing written, when the session is missing, is not at `expected_version`, or
-        already holds an event with this id. The hot path of the product: a store may do it in
-        one statement (`domain.agent.service.append_in` is the portable way)."""
+    async def run(self, work: Callable[[AgentRepositories], Awaitable[T]]) -> T:
+        """As GatewayStore.run."""
+        ...
+
+    @property
+    def append_at_once(self) -> AppendAtOnce | None:
+        """`append_in` as one statement, where the database allows (None elsewhere); called with the
+        agent's name first. Held to the rule by the contract suite."""
         ...
 
     async def ping(self) -> None: ...

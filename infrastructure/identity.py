@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 
 from domain.errors import InvalidInput, Unauthenticated
-from domain.gateway.model import check_id
+from domain.checks import check_id
 from domain.ports import Caller
 from infrastructure.config.model import AuthConfig, AuthMode
 

@@ -13,8 +13,7 @@ from domain.ports import AgentStore, GatewayStore, PlatformStore
 from infrastructure.memory.agent import MemoryAgentStore
 from infrastructure.memory.gateway import MemoryGatewayStore
 from infrastructure.memory.platform import MemoryPlatformStore
-from infrastructure.sql import engine as engine_module
-from infrastructure.sql import migrate
+from infrastructure.sql import migrate, urls
 from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from infrastructure.sql.platform.store import SqlPlatformStore
@@ -66,14 +65,24 @@ async def gateway_store(request: pytest.FixtureRequest) -> AsyncIterator[Gateway
     if request.param == "memory":
         yield MemoryGatewayStore()
         return
-    store = SqlGatewayStore.at(gateway_url(request, request.param))
+    url = gateway_url(request, request.param)
+    store = SqlGatewayStore.at(url)
     try:
         yield store
     finally:
-        async with store.engine.begin() as connection:
-            for table in ("feedback", "chat_tasks", "sessions"):
-                await connection.execute(text(f"DELETE FROM {table}"))
         await store.close()
+        empty_tables(url, "feedback", "chat_tasks", "sessions")
+
+
+def empty_tables(url: str, *tables: str) -> None:
+    """Delete every row of `tables` (children first), through SQLAlchemy on the sync driver."""
+    engine = migrate.migration_engine(url)
+    try:
+        with engine.begin() as connection:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -96,7 +105,7 @@ def sqlite_file(tmp_path: Path) -> Callable[[str], str]:
 @pytest.fixture
 def impatient_sqlite_file(sqlite_file: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
     """sqlite_file with a busy timeout of 100 ms: a writer left to wait on SQLite's lock fails fast."""
-    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(urls, "SQLITE_BUSY_TIMEOUT_MS", 100)
     return sqlite_file
 
 
@@ -111,14 +120,13 @@ async def _agent_store(request: pytest.FixtureRequest, backend: str, name: str) 
     if backend == "memory":
         yield MemoryAgentStore()
         return
-    store = SqlAgentStore.at(migrated_url(request, backend, "agent"), name)
+    url = migrated_url(request, backend, "agent")
+    store = SqlAgentStore.at(url, name)
     try:
         yield store
     finally:
-        async with store.engine.begin() as connection:
-            for table in ("agent_events", "agent_sessions", "agent_app_states", "agent_user_states", "agent_runs"):
-                await connection.execute(text(f"DELETE FROM {table}"))
         await store.close()
+        empty_tables(url, "agent_events", "agent_sessions", "agent_app_states", "agent_user_states", "agent_runs")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -127,11 +135,10 @@ async def platform_store(request: pytest.FixtureRequest) -> AsyncIterator[Platfo
     if request.param == "memory":
         yield MemoryPlatformStore()
         return
-    store = SqlPlatformStore.at(migrated_url(request, request.param, "platform"))
+    url = migrated_url(request, request.param, "platform")
+    store = SqlPlatformStore.at(url)
     try:
         yield store
     finally:
-        async with store.engine.begin() as connection:
-            for table in ("platform_deployments", "platform_connectors", "platform_agents"):
-                await connection.execute(text(f"DELETE FROM {table}"))
         await store.close()
+        empty_tables(url, "platform_deployments", "platform_connectors", "platform_agents")

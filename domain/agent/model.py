@@ -75,10 +75,8 @@ class AgentSession:
     def sort_key(self) -> SortKey:
         return SortKey(self.last_update_time, self.id)
 
-    def advanced(self, state_delta: dict[str, Any], now: int, expected_version: int | None) -> AgentSession | None:
-        """The session one event on (see AgentSessionRepository.advance); None if not at `expected_version`."""
-        if expected_version is not None and self.version != expected_version:
-            return None
+    def advanced(self, state_delta: dict[str, Any], now: int) -> AgentSession:
+        """The session one event on: the next sequence, version + 1, `state_delta` merged shallowly."""
         return replace(
             self,
             state={**self.state, **state_delta},

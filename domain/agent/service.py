@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -19,16 +18,12 @@ from domain.agent.model import (
     merged_state,
     without_temp,
 )
+from domain.checks import check_id, epoch_ms
 from domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from domain.gateway.model import check_id
 from domain.paging import Page, PageRequest, page_of
-from domain.ports import AgentStore, AgentUnitOfWork
+from domain.ports import AgentRepositories, AgentStore, AgentUnitOfWork
 
 MAX_EVENTS_PAGE = 1000
-
-
-def epoch_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +70,7 @@ class AgentService:
         now = self._clock()
         session = AgentSession(session_id, user_id, delta.session, 1, 0, now, now)
         await uow.sessions.add(session)
-        await self._merge_shared(uow, user_id, delta)
+        await _merge_shared(uow, user_id, delta, now)
         return SessionView(session, await _state(uow, session), [])
 
     async def get_session(
@@ -103,7 +98,7 @@ class AgentService:
     async def list_sessions(self, user_id: str, page: PageRequest) -> Page[SessionView]:
         """The user's sessions of this agent, newest first, without events."""
         async with self.store.unit_of_work(read_only=True) as uow:
-            rows = await uow.sessions.list(user_id, limit=page.size + 1, after=page.after)
+            rows = await uow.sessions.find(user_id, limit=page.size + 1, after=page.after)
             app, user = await uow.states.app(), await uow.states.user(user_id)
         views = [SessionView(s, merged_state(s.state, app, user), []) for s in rows]
         return page_of(views, page, None, lambda v: v.session.sort_key)
@@ -137,9 +132,14 @@ class AgentService:
             timestamp=data.timestamp if data.timestamp is not None else now,
             body=body,
         )
-        session = await self.store.append(
-            user_id, session_id, event, StateDelta.split(_state_delta(body)), now=now, expected_version=expected_version
-        )
+        delta = StateDelta.split(_state_delta(body))
+        at_once = self.store.append_at_once
+        if at_once is not None:
+            session = await at_once(self.name, user_id, session_id, event, delta, now, expected_version)
+        else:
+            session = await self.store.run(
+                lambda repositories: append_in(repositories, user_id, session_id, event, delta, now, expected_version)
+            )
         if session is not None:
             return Appended(replace(event, sequence=session.last_sequence), created=True, version=session.version)
         # Nothing was written: say why.
@@ -204,12 +204,6 @@ class AgentService:
 
     # ------------------------------------------------------------------------------------------
 
-    async def _merge_shared(self, uow: AgentUnitOfWork, user_id: str, delta: StateDelta) -> None:
-        if delta.app:
-            await uow.states.merge_app(delta.app)
-        if delta.user:
-            await uow.states.merge_user(user_id, delta.user)
-
     async def _copy_events(self, uow: AgentUnitOfWork, user_id: str, parent: AgentSession, target: str) -> None:
         events = await uow.events.recent(user_id, parent.id)
         for event in events:
@@ -220,27 +214,36 @@ class AgentService:
 
 
 async def append_in(
-    uow: AgentUnitOfWork,
+    repositories: AgentRepositories,
     user_id: str,
     session_id: str,
     event: Event,
     delta: StateDelta,
-    *,
     now: int,
-    expected_version: int | None = None,
+    expected_version: int | None,
 ) -> AgentSession | None:
-    """AgentStore.append through the repositories, for stores without a faster way; the caller
-    commits when a session comes back."""
-    session = await uow.sessions.advance(
-        user_id, session_id, state_delta=delta.session, now=now, expected_version=expected_version
-    )
-    if session is None or not await uow.events.add(user_id, session_id, replace(event, sequence=session.last_sequence)):
+    """The rule of appending an event, in one transaction: the session moves on by one (the next
+    sequence, version + 1, its scope of `delta` merged shallowly into its state, last update `now`),
+    the event is stored with that sequence, and the shared scopes of `delta` are merged. Returns the
+    session as it now is; None, having written nothing, when the session is missing, is not at
+    `expected_version`, or already holds an event with this id."""
+    session = await repositories.sessions.get(user_id, session_id, for_update=True)
+    if session is None or (expected_version is not None and session.version != expected_version):
         return None
-    if delta.app:
-        await uow.states.merge_app(delta.app)
-    if delta.user:
-        await uow.states.merge_user(user_id, delta.user)
+    if await repositories.events.get(user_id, session_id, event.id) is not None:
+        return None
+    session = session.advanced(delta.session, now)
+    await repositories.sessions.update(session)
+    await repositories.events.add(user_id, session_id, replace(event, sequence=session.last_sequence))
+    await _merge_shared(repositories, user_id, delta, now)
     return session
+
+
+async def _merge_shared(repositories: AgentRepositories, user_id: str, delta: StateDelta, now: int) -> None:
+    if delta.app:
+        await repositories.states.merge_app(delta.app, now)
+    if delta.user:
+        await repositories.states.merge_user(user_id, delta.user, now)
 
 
 async def _owned(uow: AgentUnitOfWork, user_id: str, session_id: str, *, for_update: bool = False) -> AgentSession:

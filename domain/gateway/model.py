@@ -3,35 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from domain.errors import InvalidInput
 from domain.paging import SortKey
-
-MAX_NAME_LENGTH = 255
-# Ids travel in URL paths and log lines: keep them to a character set that needs no escaping.
-_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,254}")
-
-
-def check_id(field: str, value: str) -> str:
-    if not _ID_PATTERN.fullmatch(value):
-        raise InvalidInput(
-            field, "must be 1-255 characters of letters, digits and . _ : @ -, starting with a letter or digit"
-        )
-    return value
-
-
-def check_name(field: str, value: str) -> str:
-    if not value.strip():
-        raise InvalidInput(field, "must not be empty")
-    if len(value) > MAX_NAME_LENGTH:
-        raise InvalidInput(field, f"must be at most {MAX_NAME_LENGTH} characters")
-    return value
-
 
 def new_session_id() -> str:
     return f"web-session-{uuid.uuid4().hex}"
@@ -76,6 +54,25 @@ class ChatTask:
 
     def metadata(self) -> dict[str, Any]:
         return json.loads(self.task_metadata) if self.task_metadata else {}
+
+    def resaved(self, draft: ChatTask) -> ChatTask:
+        """This stored task saved again as `draft`: the new bubbles and metadata, the stored user message
+        when none is sent, feedback merged in since kept (a client re-saving a task does not know of
+        it) unless the new metadata has its own, the update time never moving back."""
+        return replace(
+            self,
+            user_message=draft.user_message if draft.user_message is not None else self.user_message,
+            message_bubbles=draft.message_bubbles,
+            task_metadata=self._keep_feedback(draft.task_metadata),
+            updated_time=max(draft.updated_time, self.updated_time),
+        )
+
+    def _keep_feedback(self, new_metadata: str | None) -> str | None:
+        old = self.metadata().get("feedback")
+        metadata = parse_metadata(new_metadata) or {}
+        if old is None or "feedback" in metadata:
+            return new_metadata
+        return json.dumps({"feedback": old, **metadata})
 
 
 class FeedbackType(StrEnum):

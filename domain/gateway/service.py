@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from domain.checks import check_id, check_name, epoch_ms
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.gateway.model import (
     ChatTask,
@@ -15,21 +15,15 @@ from domain.gateway.model import (
     FeedbackType,
     LegacyMessage,
     Session,
-    check_id,
-    check_name,
     flatten_messages,
     new_session_id,
     parse_bubbles,
     parse_metadata,
 )
 from domain.paging import Page, PageRequest, page_of
-from domain.ports import FeedbackFilter, GatewayStore, GatewayUnitOfWork, SessionFilter
+from domain.ports import FeedbackFilter, GatewayRepositories, GatewayStore, GatewayUnitOfWork, SessionFilter
 
 MAX_SEARCH_LENGTH = 255
-
-
-def epoch_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +95,9 @@ class GatewayService:
         async with self._store.unit_of_work(read_only=True) as uow:
             total: int | None = None
             if page.after is None:
-                rows, total = await uow.sessions.list_counted(where, limit=page.size + 1, offset=page.offset)
+                rows, total = await uow.sessions.find_counted(where, limit=page.size + 1, offset=page.offset)
             else:
-                rows = await uow.sessions.list(where, limit=page.size + 1, after=page.after)
+                rows = await uow.sessions.find(where, limit=page.size + 1, after=page.after)
         return page_of(rows, page, total, lambda s: s.sort_key)
 
     async def rename_session(self, user_id: str, session_id: str, name: str) -> Session:
@@ -140,7 +134,11 @@ class GatewayService:
         draft = ChatTask(
             data.task_id, session_id, user_id, data.user_message, data.message_bubbles, data.task_metadata, now, now
         )
-        saved = await self._store.save_task(user_id, draft)
+        at_once = self._store.save_task_at_once
+        if at_once is not None:
+            saved = await at_once(user_id, draft)
+        else:
+            saved = await self._store.run(lambda repositories: save_task_in(repositories, user_id, draft))
         if saved is not None:
             return SavedTask(*saved)
         async with self._store.unit_of_work(read_only=True) as uow:  # refused: say why
@@ -188,43 +186,35 @@ class GatewayService:
 
     async def list_feedback(self, where: FeedbackFilter, page: PageRequest) -> Page[Feedback]:
         async with self._store.unit_of_work(read_only=True) as uow:
-            rows = await uow.feedback.list(where, limit=page.size + 1, offset=page.offset, after=page.after)
+            rows = await uow.feedback.find(where, limit=page.size + 1, offset=page.offset, after=page.after)
             total = await uow.feedback.count(where) if page.after is None else None
         return page_of(rows, page, total, lambda f: f.sort_key)
 
 
-async def save_task_in(uow: GatewayUnitOfWork, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
-    """GatewayStore.save_task through the repositories; the caller commits when a task comes back."""
+async def save_task_in(
+    repositories: GatewayRepositories, user_id: str, task: ChatTask
+) -> tuple[ChatTask, bool] | None:
+    """The rule of saving a chat task, in one transaction: create or update `task`, creating its
+    session for `user_id` when missing and moving the session's activity on (ChatTask.resaved says
+    what a re-save keeps). Returns (the stored task, created?); None, having written nothing, when
+    the session is someone else's or the task id is another user's or another session's."""
     now = task.updated_time
-    session = await uow.sessions.get(task.session_id, for_update=True)
+    session = await repositories.sessions.get(task.session_id, for_update=True)
+    if session is not None and session.user_id != user_id:
+        return None
+    existing = await repositories.tasks.get(task.id)
+    if existing is not None and (existing.user_id != user_id or existing.session_id != task.session_id):
+        return None
     if session is None:
-        session = Session(task.session_id, user_id, None, None, None, now, now)
-        await uow.sessions.add(session)
-    elif session.user_id != user_id:
-        return None
-    existing = await uow.tasks.get(task.id)
+        await repositories.sessions.add(Session(task.session_id, user_id, None, None, None, now, now))
+    elif session.updated_time < now:
+        await repositories.sessions.update(replace(session, updated_time=now))
     if existing is None:
-        await uow.tasks.add(task)
-    elif existing.user_id != user_id or existing.session_id != task.session_id:
-        return None
-    else:
-        task = resaved(existing, task)
-        await uow.tasks.update(task)
-    if session.updated_time < now:
-        await uow.sessions.update(replace(session, updated_time=now))
-    return task, existing is None
-
-
-def resaved(existing: ChatTask, draft: ChatTask) -> ChatTask:
-    """A stored task saved again: the new bubbles and metadata, the stored user message when none is
-    sent, feedback merged in since kept, the update time never moving back."""
-    return replace(
-        existing,
-        user_message=draft.user_message if draft.user_message is not None else existing.user_message,
-        message_bubbles=draft.message_bubbles,
-        task_metadata=_keep_feedback(existing, draft.task_metadata),
-        updated_time=max(draft.updated_time, existing.updated_time),
-    )
+        await repositories.tasks.add(task)
+        return task, True
+    task = existing.resaved(task)
+    await repositories.tasks.update(task)
+    return task, False
 
 
 async def _owned_session(uow: GatewayUnitOfWork, user_id: str, session_id: str, *, for_update: bool = False) -> Session:
@@ -232,13 +222,3 @@ async def _owned_session(uow: GatewayUnitOfWork, user_id: str, session_id: str, 
     if session is None or session.user_id != user_id:
         raise NotFound("session", session_id)
     return session
-
-
-def _keep_feedback(existing: ChatTask, new_metadata: str | None) -> str | None:
-    """A client re-saving a task does not know about feedback merged in since: keep it."""
-    old = existing.metadata().get("feedback")
-    if old is None:
-        return new_metadata
-    metadata = parse_metadata(new_metadata) or {}
-    metadata.setdefault("feedback", old)
-    return json.dumps(metadata)

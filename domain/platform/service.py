@@ -3,21 +3,16 @@ app asks for the scopes platform:read and platform:write before calling these.""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from domain.errors import Conflict, NotFound, Unprocessable
-from domain.gateway.model import check_name
+from domain.checks import check_name, epoch_ms
 from domain.paging import Page, PageRequest, page_of
 from domain.platform.model import Connector, Deployment, DeploymentStatus, PlatformAgent
 from domain.ports import PlatformStore, PlatformUnitOfWork, RegistryRepository
-
-
-def epoch_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _new_id() -> str:
@@ -34,7 +29,7 @@ class PlatformService:
     ) -> Page[Any]:
         async with self._store.unit_of_work(read_only=True) as uow:
             repository = pick(uow)
-            rows = await repository.list(limit=page.size + 1, offset=page.offset, after=page.after)
+            rows = await repository.find(limit=page.size + 1, offset=page.offset, after=page.after)
             total = await repository.count() if page.after is None else None
         return page_of(rows, page, total, lambda r: r.sort_key)
 

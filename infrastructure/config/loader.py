@@ -26,7 +26,7 @@ from infrastructure.config.model import (
     SessionServiceConfig,
     StoreType,
 )
-from infrastructure.sql.engine import BadDatabaseURL, parse_url
+from infrastructure.sql.urls import BadDatabaseURL, parse_url
 
 _VARIABLE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*([^}]*?)\s*)?\}")
 

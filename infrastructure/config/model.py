@@ -7,6 +7,8 @@ from typing import Annotated
 
 import msgspec
 
+from domain.agent.model import Behavior
+
 DEFAULT_GATEWAY_URL = "sqlite:///data/webui-gateway.db"
 DEFAULT_AGENT_URL = "sqlite:///data/agent-session.db"
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
@@ -15,11 +17,6 @@ DEFAULT_MAX_BODY = 10 * 1024 * 1024
 class StoreType(StrEnum):
     SQL = "sql"
     MEMORY = "memory"
-
-
-class DefaultBehavior(StrEnum):
-    PERSISTENT = "PERSISTENT"
-    RUN_BASED = "RUN_BASED"
 
 
 class LogFormat(StrEnum):
@@ -38,7 +35,7 @@ class SessionServiceConfig(_Strict):
     type: StoreType = StoreType.MEMORY
     database_url: str | None = None
     # Only meaningful for agents; accepted on the gateway so one YAML anchor can serve both.
-    default_behavior: DefaultBehavior = DefaultBehavior.PERSISTENT
+    default_behavior: Behavior = Behavior.PERSISTENT
 
 
 class PlatformServiceConfig(_Strict):

@@ -7,11 +7,10 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.agent.model import AgentSession, Event, Run, StateDelta
-from domain.agent.service import append_in
+from domain.agent.model import AgentSession, Event, Run
 from domain.errors import Conflict
 from domain.paging import SortKey
-from infrastructure.memory.journal import MemoryUnitOfWork, Table, ordered_page
+from infrastructure.memory.journal import MemoryStore, MemoryUnitOfWork, Table, ordered_page
 
 SessionKey = tuple[str, str]  # (user id, session id)
 
@@ -59,28 +58,13 @@ class MemoryAgentSessionRepository:
         app = dict(self._t.app_state.rows.get(MemoryStateRepository.APP, {}))
         return session, app, dict(self._t.user_state.rows.get(user_id, {}))
 
-    async def advance(
-        self,
-        user_id: str,
-        session_id: str,
-        *,
-        state_delta: dict[str, Any],
-        now: int,
-        expected_version: int | None = None,
-    ) -> AgentSession | None:
-        current = self._t.sessions.rows.get((user_id, session_id))
-        advanced = current.advanced(state_delta, now, expected_version) if current is not None else None
-        if advanced is not None:
-            await self.update(advanced)
-        return advanced
-
     async def delete(self, user_id: str, session_id: str) -> None:
         key = (user_id, session_id)
         if key in self._t.sessions.rows:
             self._t.sessions.remove([key])
             self._t.events.remove([key])
 
-    async def list(self, user_id: str, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
+    async def find(self, user_id: str, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
         mine = (s for (user, _), s in self._t.sessions.rows.items() if user == user_id)
         return ordered_page(mine, lambda s: s.sort_key, descending=True, limit=limit, after=after)
 
@@ -92,10 +76,10 @@ class MemoryEventRepository:
     def _of(self, user_id: str, session_id: str) -> _History:
         return self._t.events.rows.get((user_id, session_id)) or _History()
 
-    async def add(self, user_id: str, session_id: str, event: Event) -> bool:
+    async def add(self, user_id: str, session_id: str, event: Event) -> None:
         history = self._t.events.rows[(user_id, session_id)]
         if event.id in history.by_id:
-            return False
+            raise Conflict(f"event {event.id!r} is already stored")
         history.events.append(event)
         history.by_id[event.id] = event
 
@@ -104,7 +88,6 @@ class MemoryEventRepository:
             del history.by_id[event.id]
 
         self._t.events.journal.append(undo)
-        return True
 
     async def get(self, user_id: str, session_id: str, event_id: str) -> Event | None:
         return self._of(user_id, session_id).by_id.get(event_id)
@@ -135,10 +118,10 @@ class MemoryStateRepository:
     async def user(self, user_id: str) -> dict[str, Any]:
         return dict(self._t.user_state.rows.get(user_id, {}))
 
-    async def merge_app(self, delta: dict[str, Any]) -> None:
+    async def merge_app(self, delta: dict[str, Any], now: int) -> None:
         self._t.app_state.put(self.APP, {**await self.app(), **delta})
 
-    async def merge_user(self, user_id: str, delta: dict[str, Any]) -> None:
+    async def merge_user(self, user_id: str, delta: dict[str, Any], now: int) -> None:
         self._t.user_state.put(user_id, {**await self.user(user_id), **delta})
 
 
@@ -168,10 +151,8 @@ class MemoryAgentUnitOfWork(MemoryUnitOfWork):
         self.runs = MemoryRunRepository(self._t)
 
 
-class MemoryAgentStore:
+class MemoryAgentStore(MemoryStore[MemoryAgentUnitOfWork]):
     """An agent's store under `session_service: {type: memory}`: gone when the process exits."""
-
-    persistent = False
 
     def __init__(self) -> None:
         self._tables = _Tables()
@@ -179,27 +160,3 @@ class MemoryAgentStore:
 
     def unit_of_work(self, *, read_only: bool = False) -> MemoryAgentUnitOfWork:
         return MemoryAgentUnitOfWork(self._tables, self._lock)
-
-    async def append(
-        self,
-        user_id: str,
-        session_id: str,
-        event: Event,
-        delta: StateDelta,
-        *,
-        now: int,
-        expected_version: int | None = None,
-    ) -> AgentSession | None:
-        async with self.unit_of_work() as uow:
-            session = await append_in(
-                uow, user_id, session_id, event, delta, now=now, expected_version=expected_version
-            )
-            if session is not None:
-                await uow.commit()
-            return session
-
-    async def ping(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None

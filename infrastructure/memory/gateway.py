@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 
 from domain.errors import Conflict
 from domain.gateway.model import ChatTask, Feedback, Session
-from domain.gateway.service import save_task_in
 from domain.paging import SortKey
 from domain.ports import FeedbackFilter, SessionFilter
-from infrastructure.memory.journal import MemoryUnitOfWork, Table, ordered_page
+from infrastructure.memory.journal import MemoryStore, MemoryUnitOfWork, Table, ordered_page
 
 
 @dataclass
@@ -56,7 +55,7 @@ class MemorySessionRepository:
             found = [s for s in found if needle in (s.name or "").casefold() or s.id in with_text]
         return found
 
-    async def list(
+    async def find(
         self, where: SessionFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
     ) -> list[Session]:
         return ordered_page(
@@ -66,8 +65,8 @@ class MemorySessionRepository:
     async def count(self, where: SessionFilter) -> int:
         return len(self._matching(where))
 
-    async def list_counted(self, where: SessionFilter, *, limit: int, offset: int = 0) -> tuple[list[Session], int]:
-        return await self.list(where, limit=limit, offset=offset), await self.count(where)
+    async def find_counted(self, where: SessionFilter, *, limit: int, offset: int = 0) -> tuple[list[Session], int]:
+        return await self.find(where, limit=limit, offset=offset), await self.count(where)
 
 
 class MemoryChatTaskRepository:
@@ -85,12 +84,6 @@ class MemoryChatTaskRepository:
     async def update(self, task: ChatTask) -> None:
         self._t.tasks.put(task.id, task)
 
-    async def list_for_session(
-        self, session_id: str, *, limit: int | None = None, after: SortKey | None = None
-    ) -> list[ChatTask]:
-        rows = (t for t in self._t.tasks.rows.values() if t.session_id == session_id)
-        return ordered_page(rows, lambda t: t.sort_key, descending=False, limit=limit, after=after)
-
     async def delete_for_session(self, session_id: str) -> None:
         self._t.tasks.remove(k for k, t in self._t.tasks.rows.items() if t.session_id == session_id)
 
@@ -100,7 +93,8 @@ class MemoryChatTaskRepository:
         session = self._t.sessions.rows.get(session_id)
         if session is None or session.user_id != user_id:
             return None
-        return await self.list_for_session(session_id, limit=limit, after=after)
+        rows = (t for t in self._t.tasks.rows.values() if t.session_id == session_id)
+        return ordered_page(rows, lambda t: t.sort_key, descending=False, limit=limit, after=after)
 
 
 class MemoryFeedbackRepository:
@@ -122,7 +116,7 @@ class MemoryFeedbackRepository:
             and (where.until is None or f.created_time <= where.until)
         ]
 
-    async def list(
+    async def find(
         self, where: FeedbackFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
     ) -> list[Feedback]:
         return ordered_page(
@@ -147,10 +141,8 @@ class MemoryGatewayUnitOfWork(MemoryUnitOfWork):
         self.feedback = MemoryFeedbackRepository(self._t)
 
 
-class MemoryGatewayStore:
+class MemoryGatewayStore(MemoryStore[MemoryGatewayUnitOfWork]):
     """The gateway store of `session_service: {type: memory}`."""
-
-    persistent = False
 
     def __init__(self) -> None:
         self._tables = _Tables()
@@ -158,16 +150,3 @@ class MemoryGatewayStore:
 
     def unit_of_work(self, *, read_only: bool = False) -> MemoryGatewayUnitOfWork:
         return MemoryGatewayUnitOfWork(self._tables, self._lock)
-
-    async def save_task(self, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
-        async with self.unit_of_work() as uow:
-            saved = await save_task_in(uow, user_id, task)
-            if saved is not None:
-                await uow.commit()
-            return saved
-
-    async def ping(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None

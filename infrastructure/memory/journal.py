@@ -8,7 +8,7 @@ units of work, which makes each one a transaction for the asyncio tasks of this 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -16,6 +16,8 @@ from domain.paging import SortKey
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
+R = TypeVar("R")
+U = TypeVar("U", bound="MemoryUnitOfWork")
 Undo = Callable[[], None]
 
 
@@ -92,3 +94,26 @@ class MemoryUnitOfWork:
 
     async def commit(self) -> None:
         self._journal.clear()
+
+
+class MemoryStore(Generic[U]):
+    """What the in-memory stores share: not persistent, always reachable, no faster forms than the rules."""
+
+    persistent = False
+    save_task_at_once = None
+    append_at_once = None
+
+    def unit_of_work(self, *, read_only: bool = False) -> U:
+        raise NotImplementedError
+
+    async def run(self, work: Callable[[U], Awaitable[R]]) -> R:
+        async with self.unit_of_work() as uow:
+            result = await work(uow)
+            await uow.commit()
+        return result
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

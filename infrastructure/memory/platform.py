@@ -28,7 +28,7 @@ class MemoryRegistry(Generic[R]):
     async def delete(self, record_id: str) -> None:
         self._table.remove([record_id] if record_id in self._table.rows else [])
 
-    async def list(self, *, limit: int, offset: int = 0, after: SortKey | None = None) -> list[R]:
+    async def find(self, *, limit: int, offset: int = 0, after: SortKey | None = None) -> list[R]:
         return ordered_page(
             self._table.rows.values(), lambda r: r.sort_key, descending=False, limit=limit, offset=offset, after=after
         )

@@ -22,7 +22,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import make_url
 
-from infrastructure.sql.engine import PING_AFTER_IDLE_S, RECYCLE_S
+from infrastructure.sql.urls import PING_AFTER_IDLE_S, POOL_TIMEOUT_S, RECYCLE_S
 
 Connection = psycopg.AsyncConnection[Any]
 
@@ -33,7 +33,7 @@ class DriverPool:
         url: str,
         *,
         max_size: int = 40,
-        timeout_s: float = 30.0,
+        timeout_s: float = POOL_TIMEOUT_S,
         idle_timeout_s: float = 60.0,
         statement_timeout_ms: int | None = None,
     ) -> None:

@@ -17,11 +17,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData, text
+from typing import Any
+
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
 import migrations
-from infrastructure.sql.engine import create_migration_engine, redact, sqlite_path, sync_url
+from infrastructure.sql.urls import RECYCLE_S, SQLITE_BUSY_TIMEOUT_MS, redact, sqlite_path, sync_url
 
 MIGRATIONS = Path(migrations.__file__).resolve().parent
 LOCK_TIMEOUT_S = 300
@@ -91,9 +93,29 @@ def upgrade(lineage: str, url: str) -> tuple[str | None, str | None]:
         engine.dispose()
 
 
+def migration_engine(url: str) -> Engine:
+    """SQLAlchemy on the database's sync driver, as Alembic needs it (and tools and tests)."""
+    target = sync_url(url)
+    if target.get_backend_name() != "sqlite":
+        return create_engine(target, pool_pre_ping=True, pool_recycle=RECYCLE_S)
+    path = sqlite_path(target)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
 def _connectable(lineage: str, url: str) -> Engine:
     try:
-        return create_migration_engine(url)
+        return migration_engine(url)
     except Exception as exc:
         raise MigrationFailed(f"{lineage} store: {exc}") from exc
 

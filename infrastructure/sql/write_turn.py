@@ -12,14 +12,15 @@ import asyncio
 
 
 class WriteTurn:
-    """Transactions write one at a time and never beside an append. Appends may be let through
-    together, as the agent store's one writer thread runs them one after another anyway (holding
-    them back one by one here would leave that thread idle between them). A waiting transaction
-    holds back new appends, so a stream of them cannot starve it."""
+    """Transactions (statement by statement in the writer thread) write one at a time and never
+    beside a one-hop job (`SqliteBackend.run_whole`). One-hop jobs may be let through together, as
+    the one writer thread runs them one after another anyway (holding them back one by one here
+    would leave that thread idle between them). A waiting transaction holds back new one-hop jobs,
+    so a stream of them cannot starve it."""
 
     def __init__(self) -> None:
         self._changed = asyncio.Condition()
-        self._appends = 0
+        self._one_hops = 0
         self._writing = False
         self._waiting = 0
 
@@ -27,7 +28,7 @@ class WriteTurn:
         async with self._changed:
             self._waiting += 1
             try:
-                await self._changed.wait_for(lambda: not self._writing and self._appends == 0)
+                await self._changed.wait_for(lambda: not self._writing and self._one_hops == 0)
             finally:
                 self._waiting -= 1
             self._writing = True
@@ -37,13 +38,13 @@ class WriteTurn:
             self._writing = False
             self._changed.notify_all()
 
-    async def begin_append(self) -> None:
+    async def begin_one_hop(self) -> None:
         async with self._changed:
             await self._changed.wait_for(lambda: not self._writing and self._waiting == 0)
-            self._appends += 1
+            self._one_hops += 1
 
-    async def end_append(self) -> None:
+    async def end_one_hop(self) -> None:
         async with self._changed:
-            self._appends -= 1
-            if self._appends == 0:
+            self._one_hops -= 1
+            if self._one_hops == 0:
                 self._changed.notify_all()

@@ -8,10 +8,10 @@ from litestar.testing import TestClient
 
 from app.factory import create_app
 from app.stores import migrate_all
+from domain.agent.model import Behavior
 from infrastructure.config.model import (
     AgentConfig,
     Config,
-    DefaultBehavior,
     ServerConfig,
     SessionServiceConfig,
     StoreType,
@@ -19,7 +19,7 @@ from infrastructure.config.model import (
 
 
 def app_config(store: str, tmp_path: Path, max_body_size: int = 10 * 1024 * 1024) -> Config:
-    def service(name: str, behavior: DefaultBehavior = DefaultBehavior.PERSISTENT) -> SessionServiceConfig:
+    def service(name: str, behavior: Behavior = Behavior.PERSISTENT) -> SessionServiceConfig:
         if store == "memory":
             return SessionServiceConfig(StoreType.MEMORY, default_behavior=behavior)
         return SessionServiceConfig(StoreType.SQL, f"sqlite:///{tmp_path / name}", behavior)
@@ -28,7 +28,7 @@ def app_config(store: str, tmp_path: Path, max_body_size: int = 10 * 1024 * 1024
         session_service=service("gateway.db"),
         agents=[
             AgentConfig("agent-a", service("agent-a.db")),
-            AgentConfig("agent-b", service("agent-b.db", DefaultBehavior.RUN_BASED)),
+            AgentConfig("agent-b", service("agent-b.db", Behavior.RUN_BASED)),
         ],
         server=ServerConfig(max_body_size=max_body_size),
     )

@@ -3,16 +3,41 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
 from domain.agent.model import AgentSession, Behavior, Event, Run, StateDelta
-from domain.agent.service import AgentService, EventInput
+from domain.agent.service import AgentService, EventInput, append_in
 from domain.errors import Conflict
 from domain.paging import PageRequest, SortKey
 from domain.ports import AgentStore
 from tests.conftest import _agent_store
+
+Append = Callable[[str, str, Event, StateDelta, int, int | None], Awaitable[AgentSession | None]]
+
+
+def append_paths(store: AgentStore) -> dict[str, Append]:
+    """Every way `store` appends: the domain's rule in one transaction (store.run), and the store's
+    one-statement form where it has one, which must give the same answers."""
+
+    async def by_rule(
+        user: str, sid: str, event: Event, delta: StateDelta, now: int, expected: int | None = None
+    ) -> AgentSession | None:
+        return await store.run(lambda repositories: append_in(repositories, user, sid, event, delta, now, expected))
+
+    paths: dict[str, Append] = {"rule": by_rule}
+    at_once = store.append_at_once
+    if at_once is not None:
+
+        async def in_one_statement(
+            user: str, sid: str, event: Event, delta: StateDelta, now: int, expected: int | None = None
+        ) -> AgentSession | None:
+            return await at_once("agent-a", user, sid, event, delta, now, expected)
+
+        paths["at_once"] = in_one_statement
+    return paths
 
 
 def session(sid: str, user: str = "alice", updated: int = 1000, **state: object) -> AgentSession:
@@ -50,7 +75,7 @@ async def test_without_commit_nothing_is_kept(agent_store: AgentStore) -> None:
         await uow.commit()
     async with agent_store.unit_of_work() as uow:
         await uow.events.add("alice", "s1", event(1))
-        await uow.states.merge_app({"k": 1})
+        await uow.states.merge_app({"k": 1}, 1000)
         await uow.sessions.update(session("s1", updated=2000, changed=True))
         await uow.sessions.add(session("s2"))
     async with agent_store.unit_of_work(read_only=True) as uow:
@@ -82,37 +107,49 @@ async def test_an_event_id_is_stored_once_per_session(agent_store: AgentStore) -
     async with agent_store.unit_of_work() as uow:
         await uow.sessions.add(session("s1"))
         await uow.sessions.add(session("s2"))
-        assert await uow.events.add("alice", "s1", event(1, eid="same"))
-        assert await uow.events.add("alice", "s2", event(1, eid="same"))
+        await uow.events.add("alice", "s1", event(1, eid="same"))
+        await uow.events.add("alice", "s2", event(1, eid="same"))
         await uow.commit()
+    with pytest.raises(Conflict):
+        async with agent_store.unit_of_work() as uow:
+            await uow.events.add("alice", "s1", event(2, eid="other"))
+            await uow.events.add("alice", "s1", event(3, eid="same"))
+            await uow.commit()
     async with agent_store.unit_of_work() as uow:
-        assert not await uow.events.add("alice", "s1", event(2, eid="same"))
-        assert await uow.events.add("alice", "s1", event(2, eid="other"))  # the transaction is still usable
+        await uow.events.add("alice", "s1", event(2, eid="other"))
         await uow.commit()
     async with agent_store.unit_of_work(read_only=True) as uow:
         assert [e.id for e in await uow.events.recent("alice", "s1")] == ["same", "other"]
 
 
+WEIRD_KEYS = {'we"ird\\key': [1, {"x": None}], "ünï": "cödé", "a.b": 1, "$x": 2, "[0]": 3, "'q'": 4}
+
+
 @pytest.mark.parametrize(
     "delta",
-    [{}, {"k": 1}, {"nested": {"b": 2}, "gone": None}, {'we"ird\\key': [1, {"x": None}], "ünï": "cödé"}],
+    [{}, {"k": 1}, {"nested": {"b": 2}, "gone": None}, WEIRD_KEYS, {f"key {i}": i for i in range(200)}],
+    ids=["empty", "one", "nested", "weird-keys", "200-keys"],
 )
-async def test_advancing_a_session_moves_it_on_by_one_and_merges_shallowly(
-    agent_store: AgentStore, delta: dict[str, object]
+async def test_an_append_moves_the_session_on_by_one_and_merges_every_scope_shallowly(
+    agent_store: AgentStore, delta: dict[str, Any]
 ) -> None:
-    start = AgentSession("s1", "alice", {"keep": 1, "nested": {"a": 1}, "gone": 0}, 4, 3, 500, 1000)
-    async with agent_store.unit_of_work() as uow:
-        await uow.sessions.add(start)
-        await uow.commit()
-    async with agent_store.unit_of_work() as uow:
-        assert await uow.sessions.advance("alice", "s1", state_delta=delta, now=2000, expected_version=3) is None
-        assert await uow.sessions.advance("bob", "s1", state_delta=delta, now=2000) is None
-        moved = await uow.sessions.advance("alice", "s1", state_delta=delta, now=2000, expected_version=4)
-        await uow.commit()
-    expected = AgentSession("s1", "alice", {**start.state, **delta}, 5, 4, 500, 2000)
-    assert moved == expected
-    async with agent_store.unit_of_work(read_only=True) as uow:
-        assert await uow.sessions.get("alice", "s1") == expected
+    for name, append in append_paths(agent_store).items():
+        start = AgentSession(name, "alice", {"keep": 1, "nested": {"a": 1}, "gone": 0}, 4, 3, 500, 1000)
+        async with agent_store.unit_of_work() as uow:
+            await uow.sessions.add(start)
+            await uow.commit()
+        scopes = StateDelta(session=delta, app={f"{name} {k}": v for k, v in delta.items()}, user=delta)
+        assert await append("alice", name, event(0, eid="e1"), scopes, 2000, 3) is None, name  # not at version 3
+        assert await append("bob", name, event(0, eid="e1"), scopes, 2000, None) is None, name  # not bob's
+        moved = await append("alice", name, event(0, eid="e1"), scopes, 2000, 4)
+        expected = AgentSession(name, "alice", {**start.state, **delta}, 5, 4, 500, 2000)
+        assert moved == expected, name
+        async with agent_store.unit_of_work(read_only=True) as uow:
+            assert await uow.sessions.get("alice", name) == expected, name
+            assert [(e.id, e.sequence) for e in await uow.events.recent("alice", name)] == [("e1", 4)], name
+            app = await uow.states.app()
+            assert {k: v for k, v in app.items() if k.startswith(f"{name} ")} == scopes.app, name
+            assert await uow.states.user("alice") == delta, name
 
 
 async def test_deleting_a_session_deletes_its_events(agent_store: AgentStore) -> None:
@@ -138,7 +175,7 @@ async def test_sessions_list_newest_first_by_key(agent_store: AgentStore) -> Non
     async with agent_store.unit_of_work(read_only=True) as uow:
         seen: list[str] = []
         after: SortKey | None = None
-        while page := await uow.sessions.list("alice", limit=3, after=after):
+        while page := await uow.sessions.find("alice", limit=3, after=after):
             seen += [s.id for s in page]
             after = page[-1].sort_key
         assert seen == ["s6", "s5", "s4", "s3", "s2", "s1", "s0"]
@@ -146,9 +183,9 @@ async def test_sessions_list_newest_first_by_key(agent_store: AgentStore) -> Non
 
 async def test_app_and_user_state_merge_shallowly(agent_store: AgentStore) -> None:
     async with agent_store.unit_of_work() as uow:
-        await uow.states.merge_app({"a": 1, "b": {"x": 1}})
-        await uow.states.merge_app({"b": {"y": 2}, "c": None})
-        await uow.states.merge_user("alice", {"lang": "pt"})
+        await uow.states.merge_app({"a": 1, "b": {"x": 1}}, 1000)
+        await uow.states.merge_app({"b": {"y": 2}, "c": None}, 1000)
+        await uow.states.merge_user("alice", {"lang": "pt"}, 1000)
         await uow.commit()
     async with agent_store.unit_of_work(read_only=True) as uow:
         assert await uow.states.app() == {"a": 1, "b": {"y": 2}, "c": None}
@@ -215,26 +252,28 @@ async def test_agents_sharing_a_database_never_see_each_others_rows(
 
 
 async def test_append_writes_everything_or_nothing(agent_store: AgentStore) -> None:
-    async with agent_store.unit_of_work() as uow:
-        await uow.sessions.add(AgentSession("s1", "alice", {"a": 1}, 1, 0, 500, 500))
-        await uow.commit()
-    delta = StateDelta(session={"b": {"x": 1}}, app={"shared": True}, user={"lang": "pt"})
-    first = await agent_store.append("alice", "s1", event(0, eid="e1"), delta, now=600, expected_version=1)
-    assert first == AgentSession("s1", "alice", {"a": 1, "b": {"x": 1}}, 2, 1, 500, 600)
-    second = await agent_store.append("alice", "s1", event(0, eid="e2"), StateDelta(app={"more": 1}), now=700)
-    assert second is not None and (second.version, second.last_sequence) == (3, 2)
-    # Refused, each with nothing written: stale version, a stored id, someone else's or no session.
-    assert await agent_store.append("alice", "s1", event(0, eid="e3"), delta, now=800, expected_version=2) is None
-    assert await agent_store.append("alice", "s1", event(0, eid="e1"), StateDelta(app={"x": 1}), now=800) is None
-    assert await agent_store.append("bob", "s1", event(0, eid="e4"), delta, now=800) is None
-    assert await agent_store.append("alice", "nope", event(0, eid="e5"), delta, now=800) is None
-    async with agent_store.unit_of_work(read_only=True) as uow:
-        assert [(e.id, e.sequence) for e in await uow.events.recent("alice", "s1")] == [("e1", 1), ("e2", 2)]
-        stored = await uow.sessions.get("alice", "s1")
-        assert stored is not None and (stored.version, stored.last_update_time) == (3, 700)
-        assert await uow.states.app() == {"shared": True, "more": 1}
-        assert await uow.states.user("alice") == {"lang": "pt"}
-        assert await uow.states.user("bob") == {}
+    for name, append in append_paths(agent_store).items():
+        async with agent_store.unit_of_work() as uow:
+            await uow.sessions.add(AgentSession(name, "alice", {"a": 1}, 1, 0, 500, 500))
+            await uow.commit()
+        delta = StateDelta(session={"b": {"x": 1}}, app={name: True}, user={name: "pt"})
+        first = await append("alice", name, event(0, eid="e1"), delta, 600, 1)
+        assert first == AgentSession(name, "alice", {"a": 1, "b": {"x": 1}}, 2, 1, 500, 600), name
+        second = await append("alice", name, event(0, eid="e2"), StateDelta(app={f"{name} more": 1}), 700, None)
+        assert second is not None and (second.version, second.last_sequence) == (3, 2), name
+        # Refused, each with nothing written: stale version, a stored id, someone else's or no session.
+        assert await append("alice", name, event(0, eid="e3"), delta, 800, 2) is None, name
+        assert await append("alice", name, event(0, eid="e1"), StateDelta(app={f"{name} x": 1}), 800, None) is None
+        assert await append("bob", name, event(0, eid="e4"), delta, 800, None) is None, name
+        assert await append("alice", "nope", event(0, eid="e5"), delta, 800, None) is None, name
+        async with agent_store.unit_of_work(read_only=True) as uow:
+            assert [(e.id, e.sequence) for e in await uow.events.recent("alice", name)] == [("e1", 1), ("e2", 2)]
+            stored = await uow.sessions.get("alice", name)
+            assert stored is not None and (stored.version, stored.last_update_time) == (3, 700), name
+            app = await uow.states.app()
+            assert {k: v for k, v in app.items() if k.startswith(name)} == {name: True, f"{name} more": 1}
+            assert (await uow.states.user("alice"))[name] == "pt"
+            assert await uow.states.user("bob") == {}
 
 
 async def test_a_session_reads_with_its_shared_state_in_one_go(agent_store: AgentStore) -> None:
@@ -245,8 +284,8 @@ async def test_a_session_reads_with_its_shared_state_in_one_go(agent_store: Agen
     async with agent_store.unit_of_work(read_only=True) as uow:
         assert await uow.sessions.get_with_shared_state("alice", "s1") == (session("s1", own=1), {}, {})
     async with agent_store.unit_of_work() as uow:
-        await uow.states.merge_app({"model": "m1"})
-        await uow.states.merge_user("alice", {"lang": "pt"})
+        await uow.states.merge_app({"model": "m1"}, 1000)
+        await uow.states.merge_user("alice", {"lang": "pt"}, 1000)
         await uow.commit()
     async with agent_store.unit_of_work(read_only=True) as uow:
         assert await uow.sessions.get_with_shared_state("alice", "s1") == (

@@ -13,7 +13,7 @@ import pytest
 from domain.errors import StoreUnavailable
 from infrastructure.sql import driver_pool
 from infrastructure.sql.driver_pool import DriverPool
-from infrastructure.sql.unit_of_work import translate
+from infrastructure.sql.postgres import translate
 from tests.conftest import gateway_url
 
 

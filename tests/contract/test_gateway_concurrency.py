@@ -7,16 +7,17 @@ import json
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from domain.errors import Conflict, NotFound
 from domain.gateway.model import Session
 from domain.gateway.service import GatewayService, TaskInput
 from domain.paging import PageRequest
 from domain.ports import GatewayStore
+from infrastructure.sql import migrate
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from infrastructure.sql.gateway.tables import chat_tasks
-from tests.conftest import gateway_url
+from tests.conftest import empty_tables, gateway_url
 
 BUBBLES = json.dumps([{"type": "agent", "text": "hi"}])
 
@@ -46,12 +47,10 @@ async def test_concurrent_first_writes_to_new_sessions_all_land(gateway_store: G
     assert listed.total == 24
 
 
-async def test_two_sqlite_engines_on_one_file_write_without_busy_errors(sqlite_file: Callable[[str], str]) -> None:
-    # Two engines stand for two processes sharing a SQLite file (a dev server and a CLI, say).
-    from infrastructure.sql.engine import create_engine
-
+async def test_two_sqlite_stores_on_one_file_write_without_busy_errors(sqlite_file: Callable[[str], str]) -> None:
+    # Two stores stand for two processes sharing a SQLite file (a dev server and a CLI, say).
     url = sqlite_file("gateway")
-    stores = [SqlGatewayStore(create_engine(url)), SqlGatewayStore(create_engine(url))]
+    stores = [SqlGatewayStore.at(url), SqlGatewayStore.at(url)]
     try:
         services = [GatewayService(store) for store in stores]
         await services[0].create_session("alice", session_id="busy")
@@ -70,14 +69,15 @@ async def test_two_sqlite_engines_on_one_file_write_without_busy_errors(sqlite_f
 async def test_a_save_racing_anothers_task_with_the_same_id_leaves_no_session_behind(
     request: pytest.FixtureRequest, backend: str
 ) -> None:
-    store = SqlGatewayStore.at(gateway_url(request, backend))
+    url = gateway_url(request, backend)
+    store = SqlGatewayStore.at(url)
     gateway = GatewayService(store)
+    other_process = migrate.migration_engine(url)
     try:
         await gateway.create_session("bob", session_id="bobs")
-        async with store.engine.connect() as bob:
+        with other_process.connect() as bob:
             # Bob's save of task "clash" is in flight: its row is written, not yet committed.
-            await bob.begin()
-            await bob.execute(
+            bob.execute(
                 insert(chat_tasks).values(
                     id="clash",
                     session_id="bobs",
@@ -90,17 +90,16 @@ async def test_a_save_racing_anothers_task_with_the_same_id_leaves_no_session_be
             alice = asyncio.create_task(gateway.save_task("alice", "alices", TaskInput("clash", BUBBLES)))
             await asyncio.sleep(0.5)
             assert not alice.done()  # waiting for bob's row
-            await bob.commit()
+            bob.commit()
         with pytest.raises(Conflict):
             await alice
         with pytest.raises(NotFound):
             await gateway.get_session("alice", "alices")
         assert [t.user_id for t in (await gateway.list_tasks("bob", "bobs")).items] == ["bob"]
     finally:
-        async with store.engine.begin() as connection:
-            for table in ("feedback", "chat_tasks", "sessions"):
-                await connection.execute(text(f"DELETE FROM {table}"))
+        other_process.dispose()
         await store.close()
+        empty_tables(url, "feedback", "chat_tasks", "sessions")
 
 
 async def test_sqlite_writers_of_one_process_queue_instead_of_timing_out(

@@ -79,7 +79,7 @@ async def test_sessions_list_newest_activity_first_for_their_user_only(gateway_s
         session("bobs", user="bob", updated=400),
     )
     async with gateway_store.unit_of_work() as uow:
-        rows = await uow.sessions.list(SessionFilter("alice"), limit=10)
+        rows = await uow.sessions.find(SessionFilter("alice"), limit=10)
         assert [s.id for s in rows] == ["new", "mid", "old"]
         assert await uow.sessions.count(SessionFilter("alice")) == 3
         assert await uow.sessions.count(SessionFilter("carol")) == 0
@@ -88,12 +88,12 @@ async def test_sessions_list_newest_activity_first_for_their_user_only(gateway_s
 async def test_a_counted_page_gives_the_page_and_the_users_total(gateway_store: GatewayStore) -> None:
     await add(gateway_store, *[session(f"s{i}", updated=100 + i) for i in range(5)], session("b", user="bob"))
     async with gateway_store.unit_of_work(read_only=True) as uow:
-        page, total = await uow.sessions.list_counted(SessionFilter("alice"), limit=2, offset=1)
+        page, total = await uow.sessions.find_counted(SessionFilter("alice"), limit=2, offset=1)
         assert ([s.id for s in page], total) == (["s3", "s2"], 5)
         assert page[0] == await uow.sessions.get("s3")
-        assert await uow.sessions.list_counted(SessionFilter("alice"), limit=2, offset=10) == ([], 5)
-        assert await uow.sessions.list_counted(SessionFilter("carol"), limit=2) == ([], 0)
-        filtered = await uow.sessions.list_counted(SessionFilter("alice", agent_id="none"), limit=2)
+        assert await uow.sessions.find_counted(SessionFilter("alice"), limit=2, offset=10) == ([], 5)
+        assert await uow.sessions.find_counted(SessionFilter("carol"), limit=2) == ([], 0)
+        filtered = await uow.sessions.find_counted(SessionFilter("alice", agent_id="none"), limit=2)
         assert filtered == ([], 0)
 
 
@@ -112,13 +112,13 @@ async def test_keyset_and_offset_pages_cover_every_session_once(gateway_store: G
         seen: list[str] = []
         after: SortKey | None = None
         while True:
-            page = await uow.sessions.list(SessionFilter("alice"), limit=4, after=after)
+            page = await uow.sessions.find(SessionFilter("alice"), limit=4, after=after)
             seen += [s.id for s in page]
             if len(page) < 4:
                 break
             after = page[-1].sort_key
         assert seen == expected
-        by_offset = [s.id for s in await uow.sessions.list(SessionFilter("alice"), limit=4, offset=4)]
+        by_offset = [s.id for s in await uow.sessions.find(SessionFilter("alice"), limit=4, offset=4)]
         assert by_offset == expected[4:8]
 
 
@@ -130,10 +130,10 @@ async def test_sessions_filter_by_agent_and_project(gateway_store: GatewayStore)
         session("b1", agent_id="agent-b", project_id="p1"),
     )
     async with gateway_store.unit_of_work() as uow:
-        by_agent = await uow.sessions.list(SessionFilter("alice", agent_id="agent-a"), limit=10)
+        by_agent = await uow.sessions.find(SessionFilter("alice", agent_id="agent-a"), limit=10)
         assert sorted(s.id for s in by_agent) == ["a1", "a2"]
         both = SessionFilter("alice", agent_id="agent-a", project_id="p1")
-        assert [s.id for s in await uow.sessions.list(both, limit=10)] == ["a1"]
+        assert [s.id for s in await uow.sessions.find(both, limit=10)] == ["a1"]
         assert await uow.sessions.count(both) == 1
 
 
@@ -149,7 +149,7 @@ async def test_search_finds_names_and_message_text_case_insensitively(gateway_st
         task("t3", "bobs", user="bob", text="lisbon"),
     )
     async with gateway_store.unit_of_work() as uow:
-        found = await uow.sessions.list(SessionFilter("alice", text="lisbon"), limit=10)
+        found = await uow.sessions.find(SessionFilter("alice", text="lisbon"), limit=10)
         assert [s.id for s in found] == ["named", "talked"]
         assert await uow.sessions.count(SessionFilter("alice", text="lisbon")) == 2
 
@@ -163,19 +163,23 @@ async def test_search_treats_like_wildcards_as_plain_text(gateway_store: Gateway
         session("ab", name="axb"),
     )
     async with gateway_store.unit_of_work() as uow:
-        assert [s.id for s in await uow.sessions.list(SessionFilter("alice", text="0%"), limit=10)] == ["pct"]
-        assert [s.id for s in await uow.sessions.list(SessionFilter("alice", text="a_b"), limit=10)] == ["under"]
+        assert [s.id for s in await uow.sessions.find(SessionFilter("alice", text="0%"), limit=10)] == ["pct"]
+        assert [s.id for s in await uow.sessions.find(SessionFilter("alice", text="a_b"), limit=10)] == ["under"]
 
 
-async def test_tasks_list_oldest_first_and_page_by_key(gateway_store: GatewayStore) -> None:
-    await add(gateway_store, session("s1"), session("s2"))
+async def test_tasks_list_oldest_first_and_page_by_key_for_their_owner_only(gateway_store: GatewayStore) -> None:
+    await add(gateway_store, session("s1"), session("s2"), session("b1", user="bob"))
     await add(gateway_store, *[task(f"t{i}", "s1", created=100 * (i // 2)) for i in range(7)], task("x", "s2"))
     async with gateway_store.unit_of_work() as uow:
-        whole = [t.id for t in await uow.tasks.list_for_session("s1")]
+        whole = [t.id for t in await uow.tasks.list_for_owner("alice", "s1") or []]
         assert whole == [f"t{i}" for i in range(7)]
-        first = await uow.tasks.list_for_session("s1", limit=3)
-        rest = await uow.tasks.list_for_session("s1", limit=10, after=first[-1].sort_key)
+        first = await uow.tasks.list_for_owner("alice", "s1", limit=3) or []
+        rest = await uow.tasks.list_for_owner("alice", "s1", limit=10, after=first[-1].sort_key) or []
         assert [t.id for t in first + rest] == whole
+        assert await uow.tasks.list_for_owner("alice", "b1") is None
+        assert await uow.tasks.list_for_owner("bob", "s1") is None
+        assert await uow.tasks.list_for_owner("alice", "nope") is None
+        assert await uow.tasks.list_for_owner("bob", "b1") == []
 
 
 async def test_task_update_replaces_its_content(gateway_store: GatewayStore) -> None:
@@ -206,7 +210,7 @@ async def test_deleting_a_session_and_its_rows(gateway_store: GatewayStore) -> N
     async with gateway_store.unit_of_work() as uow:
         assert await uow.sessions.get("s1") is None
         assert await uow.tasks.get("t1") is None
-        assert [f.id for f in await uow.feedback.list(FeedbackFilter("alice"), limit=10)] == ["f2"]
+        assert [f.id for f in await uow.feedback.find(FeedbackFilter("alice"), limit=10)] == ["f2"]
         assert await uow.tasks.get("t2") is not None
 
 
@@ -221,16 +225,16 @@ async def test_feedback_filters_and_orders_newest_first(gateway_store: GatewaySt
     )
     async with gateway_store.unit_of_work() as uow:
         ids = lambda rows: [f.id for f in rows]  # noqa: E731
-        assert ids(await uow.feedback.list(FeedbackFilter("alice"), limit=10)) == ["f3", "f2", "f1"]
-        assert ids(await uow.feedback.list(FeedbackFilter("alice", session_id="s1"), limit=10)) == ["f2", "f1"]
-        assert ids(await uow.feedback.list(FeedbackFilter("alice", rating=FeedbackType.UP), limit=10)) == ["f3", "f1"]
+        assert ids(await uow.feedback.find(FeedbackFilter("alice"), limit=10)) == ["f3", "f2", "f1"]
+        assert ids(await uow.feedback.find(FeedbackFilter("alice", session_id="s1"), limit=10)) == ["f2", "f1"]
+        assert ids(await uow.feedback.find(FeedbackFilter("alice", rating=FeedbackType.UP), limit=10)) == ["f3", "f1"]
         window = FeedbackFilter("alice", since=150, until=300)
-        assert ids(await uow.feedback.list(window, limit=10)) == ["f3", "f2"]
+        assert ids(await uow.feedback.find(window, limit=10)) == ["f3", "f2"]
         assert await uow.feedback.count(window) == 2
-        first = await uow.feedback.list(FeedbackFilter("alice"), limit=1)
-        rest = await uow.feedback.list(FeedbackFilter("alice"), limit=5, after=first[0].sort_key)
+        first = await uow.feedback.find(FeedbackFilter("alice"), limit=1)
+        rest = await uow.feedback.find(FeedbackFilter("alice"), limit=5, after=first[0].sort_key)
         assert ids(rest) == ["f2", "f1"]
-        stored = (await uow.feedback.list(FeedbackFilter("alice", task_id="t2"), limit=1))[0]
+        stored = (await uow.feedback.find(FeedbackFilter("alice", task_id="t2"), limit=1))[0]
         assert stored == Feedback("f3", "s2", "t2", "alice", FeedbackType.UP, "yes", 300)
 
 

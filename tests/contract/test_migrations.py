@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine
 
 from infrastructure.sql.agent.tables import metadata as agent_metadata
-from infrastructure.sql.engine import sync_url
+from infrastructure.sql.urls import sync_url
 from infrastructure.sql.gateway.tables import metadata as gateway_metadata
 from infrastructure.sql.platform.tables import metadata as platform_metadata
 from tests.conftest import migrated_url

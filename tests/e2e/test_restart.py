@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from infrastructure.sql.engine import sync_url
+from infrastructure.sql.urls import sync_url
 from tests.databases import fresh_database
 from tests.e2e.server import Server
 

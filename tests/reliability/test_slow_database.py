@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from app.factory import create_app
 from app.stores import migrate_all
 from infrastructure.config.model import AgentConfig, Config, ServerConfig, SessionServiceConfig, StoreType
-from infrastructure.sql.engine import sync_url
+from infrastructure.sql.urls import sync_url
 from tests.databases import fresh_database
 
 BUBBLES = json.dumps([{"type": "agent", "text": "hi"}])

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from infrastructure.config.loader import ConfigError, load_config
-from infrastructure.config.model import DefaultBehavior, StoreType
+from domain.agent.model import Behavior
+from infrastructure.config.model import StoreType
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -81,7 +82,7 @@ agents:
     config = load_config(path, {})
     assert [a.name for a in config.agents] == ["agent-a", "agent-b"]
     assert all(a.session_service.database_url == "sqlite:///session.db" for a in config.agents)
-    assert config.agents[0].session_service.default_behavior is DefaultBehavior.PERSISTENT
+    assert config.agents[0].session_service.default_behavior is Behavior.PERSISTENT
 
 
 @pytest.mark.parametrize(
@@ -153,8 +154,8 @@ agents:
     assert [
         (a.name, a.session_service.database_url, a.session_service.default_behavior) for a in config.agents or []
     ] == [
-        ("agent-a", "sqlite:///agent-a.db", DefaultBehavior.PERSISTENT),
-        ("agent-b", "postgresql://agent_b_user:pass@host:5432/agent_b_db", DefaultBehavior.RUN_BASED),
+        ("agent-a", "sqlite:///agent-a.db", Behavior.PERSISTENT),
+        ("agent-b", "postgresql://agent_b_user:pass@host:5432/agent_b_db", Behavior.RUN_BASED),
     ]
 
 

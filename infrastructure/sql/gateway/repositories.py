@@ -1,75 +1,75 @@
-"""The gateway ports on SQL, written in SQLAlchemy Core.
+"""The gateway ports on SQL: statements in SQLAlchemy Core, run through the unit of work's `Connection`.
 
-Core rather than an ORM: the adapters map rows to frozen domain dataclasses anyway, and a point
-read through advanced-alchemy's ORM repository cost 693 us against 360 us through Core (README,
-"Why Core"). Every statement is a cached, parameterised construct: no string-built SQL.
+The statements of the hot paths (a row by id, the sessions page, the history) are built once at
+import, so they are compiled once per database; the filtered lists are built per call.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    Select,
-    Table,
-    Update,
-    and_,
-    bindparam,
-    delete,
-    exists,
-    func,
-    insert,
-    or_,
-    select,
-    true,
-    update,
-)
+from sqlalchemy import ColumnElement, Integer, Table, and_, bindparam, delete, exists, func, or_, select
 
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
 from domain.paging import SortKey
 from domain.ports import FeedbackFilter, SessionFilter
-from infrastructure.sql.driver import Database, DriverQuery
+from infrastructure.sql.connection import Connection, Query
 from infrastructure.sql.gateway.tables import chat_tasks, feedback, sessions
 from infrastructure.sql.keyset import after_key, ordered
+from infrastructure.sql.statements import fields, insert_row, update_row
 
 
-def _fields(entity: Any) -> dict[str, Any]:
-    return {name: getattr(entity, name) for name in entity.__slots__}
+def session_of(row: Any) -> Session:
+    return Session(row.id, row.user_id, row.name, row.agent_id, row.project_id, row.created_time, row.updated_time)
+
+
+def task_of(row: Any) -> ChatTask:
+    return ChatTask(
+        row.id,
+        row.session_id,
+        row.user_id,
+        row.user_message,
+        row.message_bubbles,
+        row.task_metadata,
+        row.created_time,
+        row.updated_time,
+    )
+
+
+def feedback_of(row: Any) -> Feedback:
+    return Feedback(
+        row.id, row.session_id, row.task_id, row.user_id, FeedbackType(row.rating), row.comment, row.created_time
+    )
 
 
 class _Repository:
     table: Table
-    # Built once per table: the hot point statements skip construction and cache-key work per call.
-    _by_id: Select[Any]
-    _by_id_locked: Select[Any]
-    _update_by_id: Update
+    _by_id: Query
+    _by_id_locked: Query
+    _insert: Query
+    _update: Query
 
     def __init_subclass__(cls) -> None:
-        cls._by_id = select(cls.table).where(cls.table.c.id == bindparam("key"))
-        cls._by_id_locked = cls._by_id.with_for_update()
-        cls._update_by_id = update(cls.table).where(cls.table.c.id == bindparam("key"))
+        by_id = select(cls.table).where(cls.table.c.id == bindparam("key"))
+        cls._by_id, cls._by_id_locked = Query(by_id), Query(by_id.with_for_update())
+        cls._insert, cls._update = insert_row(cls.table), update_row(cls.table, "id")
 
-    def __init__(self, connection: Database) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def _one(self, key: str, *, for_update: bool = False) -> Any:
-        statement = self._by_id_locked if for_update else self._by_id
-        return (await self._db.execute(statement, {"key": key})).first()
+        return await self._db.first(self._by_id_locked if for_update else self._by_id, {"key": key})
 
-    async def _all(self, statement: Select[Any]) -> list[Any]:
-        return list((await self._db.execute(statement)).all())
+    async def _add(self, entity: Any) -> None:
+        await self._db.run(self._insert, fields(entity))
+
+    async def _replace(self, entity: Any) -> None:
+        values = fields(entity)
+        values["key_id"] = values.pop("id")
+        await self._db.run(self._update, values)
 
     async def _count(self, conditions: list[ColumnElement[bool]]) -> int:
         return int(await self._db.scalar(select(func.count()).select_from(self.table).where(*conditions)) or 0)
-
-    async def _insert(self, values: dict[str, Any]) -> None:
-        await self._db.execute(insert(self.table), values)
-
-    async def _update(self, values: dict[str, Any]) -> None:
-        changes = {name: value for name, value in values.items() if name != "id"}
-        await self._db.execute(self._update_by_id, {**changes, "key": values["id"]})
 
     async def _page(
         self,
@@ -85,54 +85,24 @@ class _Repository:
         if after is not None:
             conditions = [*conditions, after_key(time_col, id_col, after, descending=descending)]
         statement = select(self.table).where(*conditions).order_by(*ordered(time_col, id_col, descending=descending))
-        return await self._all(statement.limit(limit).offset(offset or None))
-
-
-def _session(row: Any) -> Session:
-    return Session(**row._asdict())
-
-
-def _session_of(row: Any) -> Session:
-    return Session(row.id, row.user_id, row.name, row.agent_id, row.project_id, row.created_time, row.updated_time)
-
-
-def _task(row: Any) -> ChatTask:
-    return ChatTask(**row._mapping)
-
-
-def _task_of(row: Any) -> ChatTask:
-    return ChatTask(
-        row.id,
-        row.session_id,
-        row.user_id,
-        row.user_message,
-        row.message_bubbles,
-        row.task_metadata,
-        row.created_time,
-        row.updated_time,
-    )
-
-
-def _feedback(row: Any) -> Feedback:
-    values = dict(row._mapping)
-    return Feedback(**{**values, "rating": FeedbackType(values["rating"])})
+        return list(await self._db.rows(statement.limit(limit).offset(offset or None)))
 
 
 class SqlSessionRepository(_Repository):
     table = sessions
 
     async def add(self, session: Session) -> None:
-        await self._insert(_fields(session))
+        await self._add(session)
 
     async def get(self, session_id: str, *, for_update: bool = False) -> Session | None:
         row = await self._one(session_id, for_update=for_update)
-        return None if row is None else _session(row)
+        return None if row is None else session_of(row)
 
     async def update(self, session: Session) -> None:
-        await self._update(_fields(session))
+        await self._replace(session)
 
     async def delete(self, session_id: str) -> None:
-        await self._db.execute(delete(sessions).where(sessions.c.id == session_id))
+        await self._db.run(_DELETE_SESSION, {"key": session_id})
 
     def _where(self, where: SessionFilter) -> list[ColumnElement[bool]]:
         conditions = [sessions.c.user_id == where.user_id]
@@ -151,38 +121,37 @@ class SqlSessionRepository(_Repository):
             conditions.append(or_(sessions.c.name.icontains(where.text, autoescape=True), in_tasks))
         return conditions
 
-    async def list(
+    async def find(
         self, where: SessionFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
     ) -> list[Session]:
         if _unfiltered(where):  # the side bar's list: the hot path
             params: dict[str, Any] = {"user": where.user_id, "limit": limit, "offset": offset}
             if after is not None:
                 params |= {"after_time": after.time, "after_id": after.id}
-            return [_session(row) for row in await _USER_SESSIONS[after is not None].all(self._db, params)]
+            return [session_of(row) for row in await self._db.rows(_USER_SESSIONS[after is not None], params)]
         rows = await self._page(
             self._where(where), "updated_time", descending=True, limit=limit, offset=offset, after=after
         )
-        return [_session(row) for row in rows]
+        return [session_of(row) for row in rows]
 
     async def count(self, where: SessionFilter) -> int:
         if _unfiltered(where):
-            rows = await _USER_SESSION_COUNT.all(self._db, {"user": where.user_id})
-            return int(rows[0][0])
+            return int(await self._db.scalar(_USER_SESSION_COUNT, {"user": where.user_id}) or 0)
         return await self._count(self._where(where))
 
-    async def list_counted(self, where: SessionFilter, *, limit: int, offset: int = 0) -> tuple[list[Session], int]:
-        if not (_unfiltered(where) and self._db.dialect.name == "postgresql"):  # MariaDB has no LATERAL
-            return await self.list(where, limit=limit, offset=offset), await self.count(where)
-        rows = await _COUNTED_USER_SESSIONS.all(self._db, {"user": where.user_id, "limit": limit, "offset": offset})
-        sessions_on_page = [_session_of(row) for row in rows if row.id is not None]
-        return sessions_on_page, int(rows[0].total)
+    async def find_counted(self, where: SessionFilter, *, limit: int, offset: int = 0) -> tuple[list[Session], int]:
+        if not _unfiltered(where):
+            return await self.find(where, limit=limit, offset=offset), await self.count(where)
+        params = {"user": where.user_id, "limit": limit, "offset": offset}
+        rows, total = await self._db.page_with_total(_USER_SESSIONS[False], _USER_SESSION_COUNT, params)
+        return [session_of(row) for row in rows], total
 
 
 def _unfiltered(where: SessionFilter) -> bool:
     return where.agent_id is None and where.project_id is None and where.text is None
 
 
-def _user_sessions(after: bool) -> DriverQuery:
+def _user_sessions(after: bool) -> Query:
     conditions = [sessions.c.user_id == bindparam("user")]
     if after:
         key = SortKey(bindparam("after_time"), bindparam("after_id"))  # type: ignore[arg-type]
@@ -194,58 +163,29 @@ def _user_sessions(after: bool) -> DriverQuery:
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
     )
-    return DriverQuery(statement)
+    return Query(statement)
 
 
 _USER_SESSIONS = {after: _user_sessions(after) for after in (False, True)}
-_USER_SESSION_COUNT = DriverQuery(
-    select(func.count()).select_from(sessions).where(sessions.c.user_id == bindparam("user"))
-)
-
-
-def _counted_user_sessions() -> DriverQuery:
-    """The side bar's page and the user's session count in one round trip: the count's one row
-    joined to the page (no session columns when the page is empty)."""
-    total = (
-        select(func.count().label("total"))
-        .select_from(sessions)
-        .where(sessions.c.user_id == bindparam("user"))
-        .subquery("total")
-    )
-    page = _USER_SESSIONS[False].statement.subquery().lateral("page")  # type: ignore[attr-defined]
-    statement = (
-        select(total.c.total, *page.c)
-        .select_from(total.outerjoin(page, true()))
-        .order_by(*ordered(page.c.updated_time, page.c.id, descending=True))
-    )
-    return DriverQuery(statement)
-
-
-_COUNTED_USER_SESSIONS = _counted_user_sessions()
+_USER_SESSION_COUNT = Query(select(func.count()).select_from(sessions).where(sessions.c.user_id == bindparam("user")))
+_DELETE_SESSION = Query(delete(sessions).where(sessions.c.id == bindparam("key")))
 
 
 class SqlChatTaskRepository(_Repository):
     table = chat_tasks
 
     async def add(self, task: ChatTask) -> None:
-        await self._insert(_fields(task))
+        await self._add(task)
 
     async def get(self, task_id: str) -> ChatTask | None:
         row = await self._one(task_id)
-        return None if row is None else _task(row)
+        return None if row is None else task_of(row)
 
     async def update(self, task: ChatTask) -> None:
-        await self._update(_fields(task))
-
-    async def list_for_session(
-        self, session_id: str, *, limit: int | None = None, after: SortKey | None = None
-    ) -> list[ChatTask]:
-        conditions = [chat_tasks.c.session_id == session_id]
-        rows = await self._page(conditions, "created_time", descending=False, limit=limit, after=after)
-        return [_task(row) for row in rows]
+        await self._replace(task)
 
     async def delete_for_session(self, session_id: str) -> None:
-        await self._db.execute(delete(chat_tasks).where(chat_tasks.c.session_id == session_id))
+        await self._db.run(_DELETE_TASKS, {"sid": session_id})
 
     async def list_for_owner(
         self, user_id: str, session_id: str, *, limit: int | None = None, after: SortKey | None = None
@@ -253,13 +193,13 @@ class SqlChatTaskRepository(_Repository):
         params: dict[str, Any] = {"sid": session_id, "limit": limit}
         if after is not None:
             params |= {"after_time": after.time, "after_id": after.id}
-        rows = await _HISTORY[limit is not None, after is not None].all(self._db, params)
+        rows = await self._db.rows(_HISTORY[limit is not None, after is not None], params)
         if not rows or rows[0].owner != user_id:
             return None
-        return [_task_of(row) for row in rows if row.id is not None]
+        return [task_of(row) for row in rows if row.id is not None]
 
 
-def _history(paged: bool, after: bool) -> DriverQuery:
+def _history(paged: bool, after: bool) -> Query:
     """The session row joined to its tasks: its owner and its page of history in one round trip."""
     joined = chat_tasks.c.session_id == sessions.c.id
     if after:
@@ -271,17 +211,18 @@ def _history(paged: bool, after: bool) -> DriverQuery:
         .where(sessions.c.id == bindparam("sid"))
         .order_by(*ordered(chat_tasks.c.created_time, chat_tasks.c.id, descending=False))
     )
-    return DriverQuery(statement.limit(bindparam("limit", type_=Integer)) if paged else statement)
+    return Query(statement.limit(bindparam("limit", type_=Integer)) if paged else statement)
 
 
 _HISTORY = {(paged, after): _history(paged, after) for paged in (False, True) for after in (False, True)}
+_DELETE_TASKS = Query(delete(chat_tasks).where(chat_tasks.c.session_id == bindparam("sid")))
 
 
 class SqlFeedbackRepository(_Repository):
     table = feedback
 
     async def add(self, item: Feedback) -> None:
-        await self._insert({**_fields(item), "rating": item.rating.value})
+        await self._db.run(self._insert, {**fields(item), "rating": item.rating.value})
 
     def _where(self, where: FeedbackFilter) -> list[ColumnElement[bool]]:
         conditions = [feedback.c.user_id == where.user_id]
@@ -297,16 +238,19 @@ class SqlFeedbackRepository(_Repository):
             conditions.append(feedback.c.created_time <= where.until)
         return conditions
 
-    async def list(
+    async def find(
         self, where: FeedbackFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
     ) -> list[Feedback]:
         rows = await self._page(
             self._where(where), "created_time", descending=True, limit=limit, offset=offset, after=after
         )
-        return [_feedback(row) for row in rows]
+        return [feedback_of(row) for row in rows]
 
     async def count(self, where: FeedbackFilter) -> int:
         return await self._count(self._where(where))
 
     async def delete_for_session(self, session_id: str) -> None:
-        await self._db.execute(delete(feedback).where(feedback.c.session_id == session_id))
+        await self._db.run(_DELETE_FEEDBACK, {"sid": session_id})
+
+
+_DELETE_FEEDBACK = Query(delete(feedback).where(feedback.c.session_id == bindparam("sid")))

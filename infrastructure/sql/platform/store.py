@@ -6,14 +6,15 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import msgspec
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, select
 
 from domain.paging import SortKey
 from domain.platform.model import Connector, Deployment, DeploymentStatus, PlatformAgent
-from infrastructure.sql.driver import Database
+from infrastructure.sql.connection import Connection
 from infrastructure.sql.keyset import after_key, ordered
 from infrastructure.sql.platform.tables import platform_agents, platform_connectors, platform_deployments
-from infrastructure.sql.unit_of_work import SqlStore, SqlUnitOfWork
+from infrastructure.sql.statements import insert_row, update_row
+from infrastructure.sql.store import SqlStore, SqlUnitOfWork
 
 R = TypeVar("R", PlatformAgent, Connector, Deployment)
 _decode = msgspec.json.decode
@@ -42,28 +43,30 @@ def _deployment(row: Any) -> Deployment:
 
 
 class SqlRegistry(Generic[R]):
-    def __init__(self, connection: Database, table: Table, record: Callable[[Any], R]) -> None:
+    def __init__(self, connection: Connection, table: Table, record: Callable[[Any], R]) -> None:
         self._db, self._table, self._record = connection, table, record
 
     async def add(self, record: R) -> None:
-        await self._db.execute(insert(self._table), _values(record))
+        await self._db.run(insert_row(self._table), _values(record))
 
     async def get(self, record_id: str) -> R | None:
-        row = (await self._db.execute(select(self._table).where(self._table.c.id == record_id))).first()
+        row = await self._db.first(select(self._table).where(self._table.c.id == record_id))
         return None if row is None else self._record(row)
 
     async def update(self, record: R) -> None:
-        await self._db.execute(update(self._table).where(self._table.c.id == record.id).values(**_values(record)))
+        values = _values(record)
+        values["key_id"] = values.pop("id")
+        await self._db.run(update_row(self._table, "id"), values)
 
     async def delete(self, record_id: str) -> None:
-        await self._db.execute(delete(self._table).where(self._table.c.id == record_id))
+        await self._db.run(delete(self._table).where(self._table.c.id == record_id))
 
-    async def list(self, *, limit: int, offset: int = 0, after: SortKey | None = None) -> list[R]:
+    async def find(self, *, limit: int, offset: int = 0, after: SortKey | None = None) -> list[R]:
         time_col, id_col = self._table.c.created_time, self._table.c.id
         statement = select(self._table).order_by(*ordered(time_col, id_col, descending=False))
         if after is not None:
             statement = statement.where(after_key(time_col, id_col, after, descending=False))
-        rows = (await self._db.execute(statement.limit(limit).offset(offset or None))).all()
+        rows = await self._db.rows(statement.limit(limit).offset(offset or None))
         return [self._record(row) for row in rows]
 
     async def count(self) -> int:
@@ -71,14 +74,14 @@ class SqlRegistry(Generic[R]):
 
 
 class SqlPlatformUnitOfWork(SqlUnitOfWork):
-    def bind(self, connection: Database) -> None:
+    def bind(self, connection: Connection) -> None:
         self._connection = connection
         self.agents = SqlRegistry[PlatformAgent](connection, platform_agents, _agent)
         self.connectors = SqlRegistry[Connector](connection, platform_connectors, _connector)
         self.deployments = SqlRegistry[Deployment](connection, platform_deployments, _deployment)
 
     async def agent_named(self, name: str) -> PlatformAgent | None:
-        row = (await self._connection.execute(select(platform_agents).where(platform_agents.c.name == name))).first()
+        row = await self._connection.first(select(platform_agents).where(platform_agents.c.name == name))
         return None if row is None else _agent(row)
 
     async def deployments_of(self, agent_id: str) -> int:
@@ -88,4 +91,4 @@ class SqlPlatformUnitOfWork(SqlUnitOfWork):
 
 class SqlPlatformStore(SqlStore):
     def unit_of_work(self, *, read_only: bool = False) -> SqlPlatformUnitOfWork:
-        return SqlPlatformUnitOfWork(self, read_only)
+        return SqlPlatformUnitOfWork(self.backend, read_only)

@@ -1,0 +1,182 @@
+"""MySQL/MariaDB: every statement on aiomysql, on connections of aiomysql's pool.
+
+Connections stay in autocommit, so a read is one round trip; a unit of work that writes takes its
+connection at its first statement and wraps it in BEGIN ... COMMIT, in READ COMMITTED: InnoDB's
+default REPEATABLE READ takes gap locks on a locking read of a missing row, so two requests creating
+sessions side by side deadlock. No hot statements of its own: without UPDATE ... RETURNING, the
+domain's rules run as they are, in a transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import aiomysql
+import pymysql
+from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
+
+from infrastructure.sql.backend import Backend
+from infrastructure.sql.connection import (
+    NO_PARAMS,
+    Params,
+    Query,
+    Statement,
+    Transaction,
+    clash,
+    compile_for,
+    row_type,
+    timed_out,
+    unreachable,
+)
+from infrastructure.sql.urls import POOL_TIMEOUT_S, RECYCLE_S, parse_url
+
+DIALECT = MySQLDialect_pymysql(paramstyle="pyformat")
+POOL_SIZE = 40
+_SELECT_1 = Query("SELECT 1")
+_TIMEOUT_MESSAGES = ("max_statement_time", "maximum statement execution time")
+
+
+def translate(exc: BaseException) -> BaseException:
+    """pymysql's errors (aiomysql raises them) as the domain names them; anything else stays as it is."""
+    if isinstance(exc, pymysql.err.IntegrityError):
+        return clash()
+    if isinstance(exc, pymysql.err.OperationalError) and any(m in str(exc) for m in _TIMEOUT_MESSAGES):
+        return timed_out()
+    if isinstance(exc, pymysql.err.OperationalError | pymysql.err.InterfaceError | OSError | TimeoutError):
+        return unreachable()
+    return exc
+
+
+class _MysqlTransaction(Transaction):
+    def __init__(self, backend: MysqlBackend, read_only: bool) -> None:
+        self._backend = backend
+        self._read_only = read_only
+        self._raw: Any = None
+
+    async def _connection(self) -> Any:
+        if self._raw is None:
+            self._raw = await self._backend.acquire()
+            if not self._read_only:
+                await self._raw.begin()
+        return self._raw
+
+    async def rows(self, statement: Statement, params: Params = NO_PARAMS) -> Sequence[Any]:
+        sql, values = compile_for(DIALECT, statement, params)
+        try:
+            raw = await self._connection()
+            async with raw.cursor() as cursor:
+                await cursor.execute(sql, values)
+                if cursor.description is None:
+                    return []
+                row = row_type(tuple(column[0] for column in cursor.description))
+                return [row._make(found) for found in await cursor.fetchall()]
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    async def run(self, statement: Statement, params: Params = NO_PARAMS) -> int:
+        sql, values = compile_for(DIALECT, statement, params)
+        try:
+            raw = await self._connection()
+            async with raw.cursor() as cursor:
+                await cursor.execute(sql, values)
+                return int(cursor.rowcount)
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    async def commit(self) -> None:
+        if self._raw is not None and not self._read_only:
+            try:
+                await self._raw.commit()
+            except Exception as exc:
+                raise translate(exc) from exc
+
+    async def close(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is None:
+            return
+        if not self._read_only and not raw.closed:
+            try:
+                await raw.rollback()
+            except Exception:
+                raw.close()  # the pool drops a closed connection
+        self._backend.release(raw)
+
+
+class MysqlBackend(Backend):
+    dialect = DIALECT
+
+    def __init__(self, url: str, *, statement_timeout_ms: int | None) -> None:
+        parsed = parse_url(url)
+        self._connect: dict[str, Any] = {
+            "host": parsed.host or "localhost",
+            "port": parsed.port or 3306,
+            "user": parsed.username or "",
+            "password": parsed.password or "",
+            "db": parsed.database,
+            "charset": str(parsed.query.get("charset", "utf8mb4")),
+            "autocommit": True,
+        }
+        self._timeout_ms = statement_timeout_ms
+        self._pool: aiomysql.Pool | None = None
+        self._starting = asyncio.Lock()
+
+    async def _session_settings(self) -> str:
+        """One SET every connection runs first (aiomysql's init_command takes one statement); MariaDB
+        and MySQL name the isolation level and the statement timeout differently."""
+        probe = await aiomysql.connect(**self._connect)
+        try:
+            async with probe.cursor() as cursor:
+                await cursor.execute("SELECT VERSION()")
+                (version,) = await cursor.fetchone()
+        finally:
+            probe.close()
+        if "mariadb" in str(version).lower():
+            settings = ["tx_isolation = 'READ-COMMITTED'"]
+            if self._timeout_ms:  # seconds, every statement
+                settings.append(f"max_statement_time = {self._timeout_ms / 1000:.3f}")
+        else:
+            settings = ["transaction_isolation = 'READ-COMMITTED'"]
+            if self._timeout_ms:  # milliseconds, SELECTs only
+                settings.append(f"max_execution_time = {int(self._timeout_ms)}")
+        return "SET SESSION " + ", ".join(settings)
+
+    async def _started(self) -> aiomysql.Pool:
+        if self._pool is None:
+            async with self._starting:
+                if self._pool is None:
+                    settings = await self._session_settings()
+                    self._pool = await aiomysql.create_pool(
+                        minsize=0, maxsize=POOL_SIZE, pool_recycle=RECYCLE_S, init_command=settings, **self._connect
+                    )
+        return self._pool
+
+    async def acquire(self) -> Any:
+        try:
+            pool = await self._started()
+            return await asyncio.wait_for(pool.acquire(), POOL_TIMEOUT_S)
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    def release(self, raw: Any) -> None:
+        if self._pool is not None:
+            self._pool.release(raw)
+
+    async def begin(self, *, read_only: bool) -> Transaction:
+        return _MysqlTransaction(self, read_only)
+
+    async def ping(self) -> None:
+        probe = _MysqlTransaction(self, read_only=True)
+        try:
+            await probe.rows(_SELECT_1)
+        finally:
+            await probe.close()
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            await self._pool.wait_closed()
+            self._pool = None
+
+

@@ -1,0 +1,255 @@
+"""SQLite: every statement on the sqlite3 driver, in two threads of the store's own.
+
+A reader thread runs reads in autocommit (under WAL they see every committed write, from this
+process or another); a writer thread runs writes, as SQLite admits one writer at a time anyway.
+A unit of work that writes holds the store's write turn and sends its statements to the writer
+thread one by one, inside BEGIN IMMEDIATE (the write lock taken up front, so its reads and writes
+cannot race another process). The hot writes go further: `run_whole` runs the domain's whole rule
+in the writer thread in one hop, not one hop per statement (benchmarks/chat_loop.py,
+benchmarks/agent_store.py). An in-memory database has one connection, so one thread does both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+from infrastructure.sql.backend import Backend
+from infrastructure.sql.connection import (
+    NO_PARAMS,
+    Params,
+    Query,
+    Statement,
+    Transaction,
+    clash,
+    compile_for,
+    row_type,
+    unreachable,
+)
+from infrastructure.sql import urls
+from infrastructure.sql.urls import parse_url, sqlite_path
+from infrastructure.sql.write_turn import WriteTurn
+
+DIALECT = SQLiteDialect_pysqlite(paramstyle="named")
+T = TypeVar("T")
+_SELECT_1 = Query("SELECT 1")
+
+
+def translate(exc: BaseException) -> BaseException:
+    """sqlite3's errors as the domain names them ("database is locked" after the busy timeout among
+    them); anything else stays as it is."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return clash()
+    if isinstance(exc, sqlite3.OperationalError):
+        return unreachable()
+    return exc
+
+
+def _rows(db: sqlite3.Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    cursor = db.execute(sql, params)
+    try:
+        if cursor.description is None:
+            return []
+        row = row_type(tuple(column[0] for column in cursor.description))
+        return [row._make(values) for values in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def _run(db: sqlite3.Connection, sql: str, params: dict[str, Any]) -> int:
+    return db.execute(sql, params).rowcount
+
+
+class _Thread:
+    """One thread with one sqlite3 connection, opened in it and used only there."""
+
+    def __init__(self, database: str, name: str) -> None:
+        self._database = database
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._db: sqlite3.Connection | None = None
+
+    def connection(self) -> sqlite3.Connection:
+        """The thread's connection (call it only from the thread)."""
+        if self._db is None:
+            # isolation_level=None: the driver never begins a transaction by itself; we BEGIN IMMEDIATE.
+            db = sqlite3.connect(self._database, timeout=urls.SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            self._db = db
+        return self._db
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    def _execute(self, action: Callable[[sqlite3.Connection, str, dict[str, Any]], T], sql: str, params: Any) -> T:
+        return action(self.connection(), sql, params)
+
+    async def rows(self, statement: Statement, params: Params) -> list[Any]:
+        return await self.call(self._execute, _rows, *compile_for(DIALECT, statement, params))
+
+    async def run(self, statement: Statement, params: Params) -> int:
+        return await self.call(self._execute, _run, *compile_for(DIALECT, statement, params))
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def close(self) -> None:
+        self._executor.submit(self._close).result()
+        self._executor.shutdown(wait=True)
+
+
+class _Reads(Transaction):
+    """A read-only unit of work: each statement in the reader thread, in autocommit."""
+
+    def __init__(self, backend: SqliteBackend) -> None:
+        self._backend = backend
+
+    async def rows(self, statement: Statement, params: Params = NO_PARAMS) -> Sequence[Any]:
+        return await self._backend.read(statement, params)
+
+    async def run(self, statement: Statement, params: Params = NO_PARAMS) -> int:
+        raise TypeError("a read-only unit of work does not write")
+
+    async def commit(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class _Writes(Transaction):
+    """A unit of work that writes: it holds the write turn; its statements go to the writer thread."""
+
+    def __init__(self, writer: _Thread, turn: WriteTurn) -> None:
+        self._writer = writer
+        self._turn = turn
+        self._begun = False
+
+    async def _begin(self) -> None:
+        if not self._begun:
+            await self._writer.call(self._in_thread, "BEGIN IMMEDIATE")
+            self._begun = True
+
+    def _in_thread(self, sql: str) -> None:
+        self._writer.connection().execute(sql)
+
+    async def rows(self, statement: Statement, params: Params = NO_PARAMS) -> Sequence[Any]:
+        await self._begin()
+        return await self._writer.rows(statement, params)
+
+    async def run(self, statement: Statement, params: Params = NO_PARAMS) -> int:
+        await self._begin()
+        return await self._writer.run(statement, params)
+
+    async def commit(self) -> None:
+        if self._begun:
+            await self._writer.call(self._in_thread, "COMMIT")
+            self._begun = False
+
+    async def close(self) -> None:
+        try:
+            if self._begun:
+                await self._writer.call(self._in_thread, "ROLLBACK")
+        finally:
+            self._begun = False
+            await self._turn.end_transaction()
+
+
+class _InWriterThread(Transaction):
+    """The connection `run_whole` hands its work: statements run at once, in the writer thread that
+    runs the work; the work never waits on the event loop."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    async def rows(self, statement: Statement, params: Params = NO_PARAMS) -> Sequence[Any]:
+        try:
+            return _rows(self._db, *compile_for(DIALECT, statement, params))
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    async def run(self, statement: Statement, params: Params = NO_PARAMS) -> int:
+        try:
+            return _run(self._db, *compile_for(DIALECT, statement, params))
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    async def commit(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class SqliteBackend(Backend):
+    dialect = DIALECT
+
+    def __init__(self, url: str) -> None:
+        path = sqlite_path(parse_url(url))
+        self.turn = WriteTurn()
+        if path is None:  # an in-memory database exists only on its one connection
+            self._writer = self._reader = _Thread(":memory:", "sqlite")
+            self._shared = True
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = _Thread(str(path), "sqlite-writer")
+            self._reader = _Thread(str(path), "sqlite-reader")
+            self._shared = False
+
+    async def read(self, statement: Statement, params: Params) -> list[Any]:
+        if not self._shared:
+            return await self._reader.rows(statement, params)
+        await self.turn.begin_one_hop()  # not in the middle of a write transaction on the same connection
+        try:
+            return await self._writer.rows(statement, params)
+        finally:
+            await self.turn.end_one_hop()
+
+    async def begin(self, *, read_only: bool) -> Transaction:
+        if read_only:
+            return _Reads(self)
+        await self.turn.begin_transaction()
+        return _Writes(self._writer, self.turn)
+
+    async def run_whole(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        await self.turn.begin_one_hop()
+        try:
+            return await self._writer.call(self._drive, work)
+        finally:
+            await self.turn.end_one_hop()
+
+    def _drive(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        """Run `work` to its end in this (the writer) thread, inside one transaction."""
+        db = self._writer.connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            coroutine = work(_InWriterThread(db)).__await__()
+            try:
+                coroutine.send(None)
+            except StopIteration as done:
+                db.execute("COMMIT")
+                result: T = done.value
+                return result
+            coroutine.close()
+            raise RuntimeError("a unit of work run in SQLite's writer thread waited on the event loop")
+        finally:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+
+    async def ping(self) -> None:
+        await self.read(_SELECT_1, NO_PARAMS)
+
+    async def close(self) -> None:
+        self._writer.close()
+        if not self._shared:
+            self._reader.close()

@@ -1,0 +1,25 @@
+"""Statements every repository writes the same way, built once per table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, insert, update
+
+from infrastructure.sql.connection import Query
+
+
+def insert_row(table: Table) -> Query:
+    """INSERT of a whole row, its values named after the columns."""
+    return Query(insert(table).values({column: bindparam(column.name) for column in table.c}))
+
+
+def update_row(table: Table, *key: str) -> Query:
+    """UPDATE of a whole row found by its key columns (given as `key_<column>`), values named after the columns."""
+    where = and_(*(table.c[name] == bindparam(f"key_{name}") for name in key))
+    return Query(update(table).where(where).values({c: bindparam(c.name) for c in table.c if c.name not in key}))
+
+
+def fields(entity: Any) -> dict[str, Any]:
+    """A frozen dataclass's fields by name (the domain's entities have slots)."""
+    return {name: getattr(entity, name) for name in entity.__slots__}

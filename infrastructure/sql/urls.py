@@ -1,0 +1,65 @@
+"""Database URLs as users write them (`postgresql://`, `mysql+pymysql://`, `sqlite:///`), and the
+settings every connection to them shares.
+
+At run time each backend module talks to its own driver (psycopg, aiomysql, sqlite3); migrations
+run before the server starts, through SQLAlchemy on the sync driver of the same database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+_SYNC_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql", "sqlite": "pysqlite"}
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# Connections idle this long are pinged before use (load balancers and servers drop idle ones).
+PING_AFTER_IDLE_S = 2.0
+RECYCLE_S = 1800
+# The product default (server.statement_timeout_ms); every store has one unless told otherwise.
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+POOL_TIMEOUT_S = 30.0
+
+
+class BadDatabaseURL(ValueError):
+    pass
+
+
+def parse_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise BadDatabaseURL(f"not a database URL: {redact(url)!r}") from exc
+    if parsed.get_backend_name() not in _SYNC_DRIVERS:
+        raise BadDatabaseURL(
+            f"unsupported database {parsed.get_backend_name()!r} in {redact(url)!r}: "
+            "use sqlite:///, postgresql:// or mysql+pymysql://"
+        )
+    return parsed
+
+
+def redact(url: str | URL) -> str:
+    """The URL with its password masked: the only form of a URL that may reach a log or a response."""
+    try:
+        return (make_url(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def sync_url(url: str) -> URL:
+    """The URL for SQLAlchemy on the database's sync driver (migrations, tests, tools)."""
+    parsed = parse_url(url)
+    backend = parsed.get_backend_name()
+    parsed = parsed.set(drivername=f"{'mysql' if backend == 'mariadb' else backend}+{_SYNC_DRIVERS[backend]}")
+    if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file behind a SQLite URL, or None for an in-memory database."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
