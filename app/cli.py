@@ -21,8 +21,8 @@ from infrastructure.config.model import AuthMode, Config, SessionServiceConfig, 
 from infrastructure.logging import configure_logging
 from infrastructure.secret_key import is_loopback, session_secret_keys
 from infrastructure.sql import migrate
-from infrastructure.sql.urls import redact
 from infrastructure.sql.migrate import MigrationFailed
+from infrastructure.sql.urls import redact
 
 log = structlog.get_logger("session_store")
 

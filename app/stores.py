@@ -74,8 +74,7 @@ def open_stores(config: Config) -> Stores:
         gateway=gateway_store(config.session_service, timeout),
         gateway_type=config.session_service.type,
         agents={
-            a.name: AgentService(a.name, agent_store(a, timeout), a.session_service.default_behavior)
-            for a in agents
+            a.name: AgentService(a.name, agent_store(a, timeout), a.session_service.default_behavior) for a in agents
         },
         agent_types={a.name: a.session_service.type for a in agents},
     )

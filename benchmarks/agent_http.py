@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from benchmarks.agent_store import ROUNDS, TEXT, USER, add_measure_arguments, analyze, seed_history
 from benchmarks.http_client import HttpConnection
 from benchmarks.support import ServerProcess, running_baseline, running_server, throwaway_postgres
-from infrastructure.sql.agent.store import SqlAgentStore
-from infrastructure.sql.urls import create_engine
 
 AGENT = "bench"
 
@@ -140,11 +138,9 @@ def our_config(url: str) -> str:
 
 
 async def seed(url: str, sizes: set[int]) -> None:
-    store = SqlAgentStore(create_engine(url), AGENT)
     for size in sorted(sizes):
-        await seed_history(store, f"size-{size}", size)
-    await analyze(store)
-    await store.close()
+        await seed_history(url, AGENT, f"size-{size}", size)
+    await analyze(url)
 
 
 def report(backend: str, mine: dict[str, float], theirs: dict[str, float]) -> None:

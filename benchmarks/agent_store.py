@@ -63,13 +63,14 @@ async def appends(agent: AgentService, sessions: int, total: int) -> float:
     return statistics.median(rates)
 
 
-async def seed_history(store: SqlAgentStore, session_id: str, size: int) -> None:
+async def seed_history(url: str, app_name: str, session_id: str, size: int) -> None:
     body = msgspec.json.encode(event_input(0).body).decode()
-    async with store.engine.begin() as connection:
-        await connection.execute(
+    engine = migrate.migration_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
             insert(agent_sessions),
             {
-                "app_name": store.app_name,
+                "app_name": app_name,
                 "user_id": USER,
                 "id": session_id,
                 "state": "{}",
@@ -80,11 +81,11 @@ async def seed_history(store: SqlAgentStore, session_id: str, size: int) -> None
             },
         )
         for start in range(0, size, 5000):
-            await connection.execute(
+            connection.execute(
                 insert(agent_events),
                 [
                     {
-                        "app_name": store.app_name,
+                        "app_name": app_name,
                         "user_id": USER,
                         "session_id": session_id,
                         "sequence": i + 1,
@@ -97,16 +98,18 @@ async def seed_history(store: SqlAgentStore, session_id: str, size: int) -> None
                     for i in range(start, min(size, start + 5000))
                 ],
             )
+    engine.dispose()
 
 
-async def seed_sessions(store: SqlAgentStore, user: str, count: int) -> None:
-    async with store.engine.begin() as connection:
+async def seed_sessions(url: str, app_name: str, user: str, count: int) -> None:
+    engine = migrate.migration_engine(url)
+    with engine.begin() as connection:
         for start in range(0, count, 5000):
-            await connection.execute(
+            connection.execute(
                 insert(agent_sessions),
                 [
                     {
-                        "app_name": store.app_name,
+                        "app_name": app_name,
                         "user_id": user,
                         "id": f"{user}-{i}",
                         "state": "{}",
@@ -118,14 +121,17 @@ async def seed_sessions(store: SqlAgentStore, user: str, count: int) -> None:
                     for i in range(start, min(count, start + 5000))
                 ],
             )
+    engine.dispose()
 
 
-async def analyze(store: SqlAgentStore) -> None:
+async def analyze(url: str) -> None:
     """Refresh the planner's statistics after a bulk load, as autovacuum would in production."""
-    if store.engine.dialect.name == "postgresql":
-        async with store.autocommit_engine.connect() as connection:
-            await connection.exec_driver_sql("ANALYZE agent_sessions")
-            await connection.exec_driver_sql("ANALYZE agent_events")
+    engine = migrate.migration_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE agent_sessions")
+            connection.exec_driver_sql("ANALYZE agent_events")
+    engine.dispose()
 
 
 async def mean_ms(reads: int, once: Callable[[], Awaitable[Any]]) -> float:
@@ -145,8 +151,8 @@ async def ours(url: str, args: argparse.Namespace) -> dict[str, float]:
         "append_16_sessions_per_s": await appends(agent, 16, args.appends),
     }
     for size in args.sizes:
-        await seed_history(store, f"size-{size}", size)
-        await analyze(store)
+        await seed_history(url, store.app_name, f"size-{size}", size)
+        await analyze(url)
         figures[f"recent20_ms_{size}"] = await mean_ms(
             50, lambda size=size: agent.get_session(USER, f"size-{size}", num_recent_events=20)
         )
@@ -159,11 +165,11 @@ async def ours(url: str, args: argparse.Namespace) -> dict[str, float]:
         return count
 
     if args.whole not in args.sizes:
-        await seed_history(store, f"size-{args.whole}", args.whole)
+        await seed_history(url, store.app_name, f"size-{args.whole}", args.whole)
     figures["whole_history_ms"] = await mean_ms(3, whole)
     for count in args.session_counts:
-        await seed_sessions(store, f"lister{count}", count)
-        await analyze(store)
+        await seed_sessions(url, store.app_name, f"lister{count}", count)
+        await analyze(url)
 
         async def pages(user: str = f"lister{count}", middle: int = count // 2) -> None:
             first = await agent.list_sessions(user, PageRequest(size=20))

@@ -20,16 +20,15 @@ import msgspec
 import psycopg
 import uvicorn
 from psycopg.rows import dict_row
-from sqlalchemy.dialects import postgresql
 
 from infrastructure.sql.gateway.repositories import _HISTORY, _USER_SESSION_COUNT, _USER_SESSIONS
-from infrastructure.sql.gateway.store import _PG_SAVE_TASK
+from infrastructure.sql.postgres import DIALECT, SAVE_TASK
 
 CONNECTIONS = 20
-DIALECT = postgresql.dialect(paramstyle="pyformat")  # type: ignore[no-untyped-call]
-HISTORY = str(_HISTORY[False, False].statement.compile(dialect=DIALECT))
-SESSIONS = str(_USER_SESSIONS[False].statement.compile(dialect=DIALECT))
-SESSION_COUNT = str(_USER_SESSION_COUNT.statement.compile(dialect=DIALECT))
+HISTORY = _HISTORY[False, False].compiled(DIALECT)[0]
+SESSIONS = _USER_SESSIONS[False].compiled(DIALECT)[0]
+SESSION_COUNT = _USER_SESSION_COUNT.compiled(DIALECT)[0]
+_PG_SAVE_TASK = SAVE_TASK.compiled(DIALECT)[0]
 encode = msgspec.json.Encoder().encode
 
 

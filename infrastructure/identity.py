@@ -18,8 +18,8 @@ from typing import Any
 
 import jwt
 
-from domain.errors import InvalidInput, Unauthenticated
 from domain.checks import check_id
+from domain.errors import InvalidInput, Unauthenticated
 from domain.ports import Caller
 from infrastructure.config.model import AuthConfig, AuthMode
 

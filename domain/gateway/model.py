@@ -11,6 +11,7 @@ from typing import Any
 from domain.errors import InvalidInput
 from domain.paging import SortKey
 
+
 def new_session_id() -> str:
     return f"web-session-{uuid.uuid4().hex}"
 

@@ -191,9 +191,7 @@ class GatewayService:
         return page_of(rows, page, total, lambda f: f.sort_key)
 
 
-async def save_task_in(
-    repositories: GatewayRepositories, user_id: str, task: ChatTask
-) -> tuple[ChatTask, bool] | None:
+async def save_task_in(repositories: GatewayRepositories, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
     """The rule of saving a chat task, in one transaction: create or update `task`, creating its
     session for `user_id` when missing and moving the session's activity on (ChatTask.resaved says
     what a re-save keeps). Returns (the stored task, created?); None, having written nothing, when

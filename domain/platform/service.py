@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from domain.errors import Conflict, NotFound, Unprocessable
 from domain.checks import check_name, epoch_ms
+from domain.errors import Conflict, NotFound, Unprocessable
 from domain.paging import Page, PageRequest, page_of
 from domain.platform.model import Connector, Deployment, DeploymentStatus, PlatformAgent
 from domain.ports import PlatformStore, PlatformUnitOfWork, RegistryRepository

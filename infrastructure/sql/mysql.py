@@ -178,5 +178,3 @@ class MysqlBackend(Backend):
             self._pool.close()
             await self._pool.wait_closed()
             self._pool = None
-
-

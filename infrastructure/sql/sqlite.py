@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
+from infrastructure.sql import urls
 from infrastructure.sql.backend import Backend
 from infrastructure.sql.connection import (
     NO_PARAMS,
@@ -31,7 +32,6 @@ from infrastructure.sql.connection import (
     row_type,
     unreachable,
 )
-from infrastructure.sql import urls
 from infrastructure.sql.urls import parse_url, sqlite_path
 from infrastructure.sql.write_turn import WriteTurn
 

@@ -8,9 +8,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine
 
 from infrastructure.sql.agent.tables import metadata as agent_metadata
-from infrastructure.sql.urls import sync_url
 from infrastructure.sql.gateway.tables import metadata as gateway_metadata
 from infrastructure.sql.platform.tables import metadata as platform_metadata
+from infrastructure.sql.urls import sync_url
 from tests.conftest import migrated_url
 
 LINEAGES = {"gateway": gateway_metadata, "agent": agent_metadata, "platform": platform_metadata}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.config.loader import ConfigError, load_config
 from domain.agent.model import Behavior
+from infrastructure.config.loader import ConfigError, load_config
 from infrastructure.config.model import StoreType
 
 
