@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from app.schemas import CamelStruct, EpochMs
-from domain.agent.model import Event, Run, SessionView, StoredJson
+from domain.agent.model import Event, EventRecord, Run, SessionView
 
 _encode = msgspec.json.encode
 
@@ -58,22 +58,31 @@ class EventResponse(CamelStruct):
     actions: dict[str, Any] | None = None
 
 
-def event_json(event: Event) -> dict[str, Any] | msgspec.Raw:
-    """The event as sent, with what the store decided (id, sequence, timestamp) beside it. A body
-    read from storage goes out as its stored text, spliced in unparsed (see StoredJson)."""
-    own = {
+# An event on the wire, as EventResponse describes it: stored bodies go out spliced, unparsed.
+EventJson = Annotated[msgspec.Raw, msgspec.Meta(description="An event (see EventResponse).")]
+
+
+def _own_fields(event: Event | EventRecord) -> dict[str, Any]:
+    return {
         "id": event.id,
         "invocationId": event.invocation_id,
         "author": event.author,
         "timestamp": event.timestamp,
         "sequence": event.sequence,
     }
-    if isinstance(event.body, StoredJson):
-        # The body never holds the event's own fields (domain.agent.model.EVENT_FIELDS): no key twice.
-        inner = event.body.text.strip()[1:-1].strip().encode()
-        head = _encode(own)
-        return msgspec.Raw(head[:-1] + b"," + inner + b"}" if inner else head)
-    return {**event.body, **own}
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """The event as sent, with what the store decided (id, sequence, timestamp) beside it."""
+    return {**event.body, **_own_fields(event)}
+
+
+def record_json(record: EventRecord) -> msgspec.Raw:
+    """A stored event as event_json gives it, its body's stored text spliced in unparsed. The body
+    never holds the event's own fields (domain.agent.model.EVENT_FIELDS): no key twice."""
+    inner = record.body_json.strip()[1:-1].strip()
+    head = _encode(_own_fields(record))
+    return msgspec.Raw(head[:-1] + b"," + inner + b"}" if inner else head)
 
 
 class AgentSessionResponse(CamelStruct):
@@ -81,7 +90,7 @@ class AgentSessionResponse(CamelStruct):
     app_name: str
     user_id: str
     state: StateMap
-    events: Annotated[list[dict[str, Any]], msgspec.Meta(description="Events oldest first (see EventResponse).")]
+    events: Annotated[list[EventJson], msgspec.Meta(description="Events oldest first (see EventResponse).")]
     last_update_time: EpochMs
     version: int
 
@@ -89,7 +98,7 @@ class AgentSessionResponse(CamelStruct):
     def of(cls, app_name: str, view: SessionView) -> AgentSessionResponse:
         s = view.session
         return cls(
-            s.id, app_name, s.user_id, view.state, [event_json(e) for e in view.events], s.last_update_time, s.version
+            s.id, app_name, s.user_id, view.state, [record_json(e) for e in view.events], s.last_update_time, s.version
         )
 
 
@@ -99,7 +108,7 @@ class AgentSessionList(CamelStruct):
 
 
 class EventList(CamelStruct):
-    data: Annotated[list[dict[str, Any]], msgspec.Meta(description="Events in sequence order (see EventResponse).")]
+    data: Annotated[list[EventJson], msgspec.Meta(description="Events in sequence order (see EventResponse).")]
     next_after_sequence: Annotated[
         int | None, msgspec.Meta(description="Pass as `afterSequence` for the next page; null at the end.")
     ]
@@ -122,4 +131,4 @@ class RunResponse(CamelStruct):
     def of(cls, run: Run) -> RunResponse:
         return cls(
             run.id, run.session_id, run.requested_session_id, run.behavior.value, run.created_time, run.ended_time
-        )  # type: ignore[arg-type]
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.ports import Caller, IdentityProvider
@@ -75,7 +76,7 @@ class CookieMiddleware:
         self._attributes = f"; HttpOnly; Max-Age={config.max_age}; Path=/; SameSite=lax{secure}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
 

@@ -86,7 +86,7 @@ class DeploymentRecord(CamelStruct):
 
     @classmethod
     def of(cls, d: Deployment) -> DeploymentRecord:
-        return cls(d.id, d.agent_id, d.status.value, d.config, d.created_time, d.updated_time)  # type: ignore[arg-type]
+        return cls(d.id, d.agent_id, d.status.value, d.config, d.created_time, d.updated_time)
 
 
 class AgentRecords(CamelStruct):

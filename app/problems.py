@@ -37,11 +37,21 @@ MEDIA_TYPE = "application/problem+json"
 
 
 def problem(
-    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> ProblemDetailsException:
     return ProblemDetailsException(
         status_code=status, title=title, detail=detail, type_="about:blank", extra=extra or None, headers=headers
     )
+
+
+def invalid_params(name: str, reason: str) -> dict[str, Any]:
+    """RFC 9457's `invalid-params` extension, naming the one field at fault."""
+    return {"invalid-params": [{"name": name, "reason": reason}]}
 
 
 def _not_found(exc: NotFound) -> ProblemDetailsException:
@@ -61,16 +71,15 @@ def _forbidden(exc: Forbidden) -> ProblemDetailsException:
 
 
 def _unprocessable(exc: Unprocessable) -> ProblemDetailsException:
-    params = {"invalid-params": [{"name": exc.field, "reason": exc.reason}]}
-    return problem(422, "Unprocessable Content", str(exc), **params)
+    return problem(422, "Unprocessable Content", str(exc), extra=invalid_params(exc.field, exc.reason))
 
 
 def _stale(exc: PreconditionFailed) -> ProblemDetailsException:
-    return problem(412, "Precondition Failed", str(exc), currentVersion=exc.current)
+    return problem(412, "Precondition Failed", str(exc), extra={"currentVersion": exc.current})
 
 
 def _invalid(exc: InvalidInput) -> ProblemDetailsException:
-    return problem(400, "Bad Request", str(exc), **{"invalid-params": [{"name": exc.field, "reason": exc.reason}]})
+    return problem(400, "Bad Request", str(exc), extra=invalid_params(exc.field, exc.reason))
 
 
 def _unavailable(exc: StoreUnavailable) -> ProblemDetailsException:
@@ -99,7 +108,9 @@ def validation_failed(request: Request[Any, Any, Any], exc: ValidationException)
     ]
     names = ", ".join(p["name"] for p in params)
     detail = f"invalid {names}: {params[0]['reason']}" if params else (exc.detail or "invalid request")
-    return problem(400, "Bad Request", detail, **({"invalid-params": params} if params else {})).to_response(request)
+    return problem(400, "Bad Request", detail, extra={"invalid-params": params} if params else None).to_response(
+        request
+    )
 
 
 def _http(exc: HTTPException) -> ProblemDetailsException:
@@ -121,7 +132,7 @@ def undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
     """Bodies the JSON decoder chokes on before validation: invalid UTF-8, absurd nesting."""
     reason = "is not valid UTF-8" if isinstance(exc, UnicodeDecodeError) else "is nested too deeply"
     params = {"invalid-params": [{"name": "body", "reason": reason}]}
-    return problem(400, "Bad Request", f"the request body {reason}", **params).to_response(request)
+    return problem(400, "Bad Request", f"the request body {reason}", extra=params).to_response(request)
 
 
 async def require_json_body(request: Request[Any, Any, Any]) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
-from domain.agent.model import AgentSession, Event, Run, StateDelta
+from domain.agent.model import AgentSession, Event, EventRecord, Run, StateDelta
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
 from domain.paging import SortKey
 from domain.platform.model import Connector, Deployment, PlatformAgent
@@ -253,15 +253,15 @@ class AgentSessionRepository(Protocol):
 class EventRepository(Protocol):
     async def add(self, user_id: str, session_id: str, event: Event) -> None: ...
 
-    async def get(self, user_id: str, session_id: str, event_id: str) -> Event | None: ...
+    async def get(self, user_id: str, session_id: str, event_id: str) -> EventRecord | None: ...
 
     async def recent(
         self, user_id: str, session_id: str, *, limit: int | None = None, after_timestamp: int | None = None
-    ) -> list[Event]:
+    ) -> list[EventRecord]:
         """The newest `limit` events (all when None) with a timestamp after `after_timestamp`, oldest first."""
         ...
 
-    async def page(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[Event]:
+    async def page(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[EventRecord]:
         """Events with a sequence above `after_sequence`, in order."""
         ...
 

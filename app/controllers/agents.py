@@ -23,11 +23,12 @@ from app.agent_schemas import (
     RunCreate,
     RunResponse,
     event_json,
+    record_json,
 )
 from app.controllers.sessions import Cursor
 from app.dependencies import UserId
 from app.openapi import errors
-from app.problems import problem
+from app.problems import invalid_params, problem
 from app.stores import Stores
 from domain.agent.model import Behavior
 from domain.agent.service import AgentService, EventInput
@@ -66,7 +67,7 @@ def expected_version(if_match: str | None) -> int | None:
             400,
             "Bad Request",
             'If-Match: must be the session\'s ETag, such as "3"',
-            **{"invalid-params": [{"name": "If-Match", "reason": "not an ETag this service issued"}]},
+            extra=invalid_params("If-Match", "not an ETag this service issued"),
         )
     return int(value)
 
@@ -80,7 +81,7 @@ class AgentController(Controller):
         stores: Stores = state.stores
         return AgentList(
             [
-                AgentInfo(name, stores.agent_types[name].value, agent.default_behavior.value)  # type: ignore[arg-type]
+                AgentInfo(name, stores.agent_types[name].value, agent.default_behavior.value)
                 for name, agent in stores.agents.items()
             ]
         )
@@ -200,7 +201,7 @@ class AgentSessionController(Controller):
     ) -> EventList:
         page = await agent.list_events(user_id, session_id, after_sequence=after_sequence, limit=limit)
         more = page[-1].sequence if len(page) == limit else None
-        return EventList([event_json(e) for e in page], more)
+        return EventList([record_json(e) for e in page], more)
 
     @post(
         "/runs",

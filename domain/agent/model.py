@@ -7,7 +7,7 @@ are never stored; other keys belong to the session. Reads merge the scopes back,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import json
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -90,35 +90,6 @@ class AgentSession:
 EVENT_FIELDS = frozenset({"id", "invocationId", "author", "timestamp", "sequence"})
 
 
-class StoredJson(Mapping[str, Any]):
-    """A JSON object as a store read it: decoded on first use, its text at hand for whoever can pass
-    it on unparsed (a page of 1,000 events need not decode and re-encode 1,000 bodies)."""
-
-    __slots__ = ("_decode", "_value", "text")
-
-    def __init__(self, text: str, decode: Callable[[str], dict[str, Any]]) -> None:
-        self.text = text
-        self._decode = decode
-        self._value: dict[str, Any] | None = None
-
-    def _object(self) -> dict[str, Any]:
-        if self._value is None:
-            self._value = self._decode(self.text)
-        return self._value
-
-    def __getitem__(self, key: str) -> Any:
-        return self._object()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._object())
-
-    def __len__(self) -> int:
-        return len(self._object())
-
-    def __repr__(self) -> str:
-        return f"StoredJson({self.text!r})"
-
-
 @dataclass(frozen=True, slots=True)
 class Event:
     """Something that happened in a session (a message, a tool call, a state change).
@@ -132,7 +103,25 @@ class Event:
     invocation_id: str
     author: str
     timestamp: int
-    body: Mapping[str, Any]
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """An event as a store reads it back (the read model of histories): its body still the stored
+    JSON, which a reader may pass on unparsed; a page of 1,000 events need not decode and re-encode
+    1,000 bodies to go out over HTTP."""
+
+    id: str
+    sequence: int
+    invocation_id: str
+    author: str
+    timestamp: int
+    body_json: bytes
+
+    def event(self) -> Event:
+        body = json.loads(self.body_json)
+        return Event(self.id, self.sequence, self.invocation_id, self.author, self.timestamp, body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,4 +143,4 @@ class SessionView:
 
     session: AgentSession
     state: dict[str, Any]
-    events: list[Event]
+    events: list[EventRecord]

@@ -12,6 +12,7 @@ from domain.agent.model import (
     AgentSession,
     Behavior,
     Event,
+    EventRecord,
     Run,
     SessionView,
     StateDelta,
@@ -88,7 +89,7 @@ class AgentService:
             if found is None:
                 raise NotFound("session", session_id)
             session, app, user = found
-            events: list[Event] = []
+            events: list[EventRecord] = []
             if num_recent_events != 0:
                 events = await uow.events.recent(
                     user_id, session_id, limit=num_recent_events, after_timestamp=after_timestamp
@@ -146,12 +147,12 @@ class AgentService:
         async with self.store.unit_of_work(read_only=True) as uow:
             current = await _owned(uow, user_id, session_id)
             if data.id is not None and (stored := await uow.events.get(user_id, session_id, data.id)) is not None:
-                return Appended(stored, created=False, version=current.version)
+                return Appended(stored.event(), created=False, version=current.version)
         raise PreconditionFailed(expected_version or 0, current.version)
 
     async def list_events(
         self, user_id: str, session_id: str, *, after_sequence: int = 0, limit: int = 100
-    ) -> list[Event]:
+    ) -> list[EventRecord]:
         """A long history a page at a time, by sequence."""
         if after_sequence < 0:
             raise InvalidInput("afterSequence", "must be 0 or more")
@@ -206,8 +207,8 @@ class AgentService:
 
     async def _copy_events(self, uow: AgentUnitOfWork, user_id: str, parent: AgentSession, target: str) -> None:
         events = await uow.events.recent(user_id, parent.id)
-        for event in events:
-            await uow.events.add(user_id, target, event)
+        for record in events:
+            await uow.events.add(user_id, target, record.event())
         copy = await uow.sessions.get(user_id, target)
         if copy is not None and events:
             await uow.sessions.update(replace(copy, last_sequence=events[-1].sequence))

@@ -29,7 +29,7 @@ class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     pass
 
 
-class SessionServiceConfig(_Strict):
+class SessionServiceConfig(_Strict, frozen=True):
     """A store: `type: memory` keeps it in this process; `type: sql` in the database at `database_url`."""
 
     type: StoreType = StoreType.MEMORY
@@ -38,19 +38,19 @@ class SessionServiceConfig(_Strict):
     default_behavior: Behavior = Behavior.PERSISTENT
 
 
-class PlatformServiceConfig(_Strict):
+class PlatformServiceConfig(_Strict, frozen=True):
     database_url: str | None = None
 
 
 AgentName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 
-class AgentConfig(_Strict):
+class AgentConfig(_Strict, frozen=True):
     name: AgentName
     session_service: SessionServiceConfig = SessionServiceConfig()
 
 
-class ServerConfig(_Strict):
+class ServerConfig(_Strict, frozen=True):
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
     # Requests with a larger body answer 413.
@@ -59,7 +59,7 @@ class ServerConfig(_Strict):
     statement_timeout_ms: Annotated[int, msgspec.Meta(ge=100)] = 30_000
 
 
-class LoggingConfig(_Strict):
+class LoggingConfig(_Strict, frozen=True):
     level: str = "INFO"
     format: LogFormat = LogFormat.AUTO
 
@@ -74,7 +74,7 @@ class AuthMode(StrEnum):
     TRUSTED_HEADER = "trusted-header"
 
 
-class JwtConfig(_Strict):
+class JwtConfig(_Strict, frozen=True):
     secret: str | None = None  # HS256
     public_key_file: str | None = None  # RS256 / ES256
     algorithms: list[str] | None = None
@@ -82,7 +82,7 @@ class JwtConfig(_Strict):
     issuer: str | None = None
 
 
-class TrustedHeaderConfig(_Strict):
+class TrustedHeaderConfig(_Strict, frozen=True):
     header: str = "X-Forwarded-User"
     token: str | None = None  # the bearer token only the proxy knows
 
@@ -91,20 +91,20 @@ class TrustedHeaderConfig(_Strict):
 _COOKIE_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
 
 
-class CookieConfig(_Strict):
+class CookieConfig(_Strict, frozen=True):
     name: Annotated[str, msgspec.Meta(pattern=_COOKIE_NAME, max_length=64)] = "session_store"
     secure: bool = False  # set true behind HTTPS
     max_age: Annotated[int, msgspec.Meta(ge=60)] = 30 * 24 * 3600
 
 
-class AuthConfig(_Strict):
+class AuthConfig(_Strict, frozen=True):
     mode: AuthMode = AuthMode.NONE
     jwt: JwtConfig = JwtConfig()
     trusted_header: TrustedHeaderConfig = TrustedHeaderConfig()
     cookie: CookieConfig = CookieConfig()
 
 
-class Config(_Strict):
+class Config(_Strict, frozen=True):
     session_service: SessionServiceConfig = SessionServiceConfig(StoreType.SQL, DEFAULT_GATEWAY_URL)
     platform_service: PlatformServiceConfig = PlatformServiceConfig()
     # Omitted: one agent named `default` on ${AGENT_DATABASE_URL, sqlite:///data/agent-session.db}.

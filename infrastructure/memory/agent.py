@@ -7,7 +7,9 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.agent.model import AgentSession, Event, Run
+import msgspec
+
+from domain.agent.model import AgentSession, Event, EventRecord, Run
 from domain.errors import Conflict
 from domain.paging import SortKey
 from infrastructure.memory.journal import MemoryStore, MemoryUnitOfWork, Table, ordered_page
@@ -19,8 +21,8 @@ SessionKey = tuple[str, str]  # (user id, session id)
 class _History:
     """A session's events in sequence order, with an index by id: appends and lookups stay O(1)."""
 
-    events: list[Event] = field(default_factory=list)
-    by_id: dict[str, Event] = field(default_factory=dict)
+    events: list[EventRecord] = field(default_factory=list)
+    by_id: dict[str, EventRecord] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,8 +82,11 @@ class MemoryEventRepository:
         history = self._t.events.rows[(user_id, session_id)]
         if event.id in history.by_id:
             raise Conflict(f"event {event.id!r} is already stored")
-        history.events.append(event)
-        history.by_id[event.id] = event
+        # Kept as a store keeps it: the body encoded once, read back as JSON.
+        body = msgspec.json.encode(event.body)
+        record = EventRecord(event.id, event.sequence, event.invocation_id, event.author, event.timestamp, body)
+        history.events.append(record)
+        history.by_id[event.id] = record
 
         def undo() -> None:
             history.events.pop()
@@ -89,18 +94,18 @@ class MemoryEventRepository:
 
         self._t.events.journal.append(undo)
 
-    async def get(self, user_id: str, session_id: str, event_id: str) -> Event | None:
+    async def get(self, user_id: str, session_id: str, event_id: str) -> EventRecord | None:
         return self._of(user_id, session_id).by_id.get(event_id)
 
     async def recent(
         self, user_id: str, session_id: str, *, limit: int | None = None, after_timestamp: int | None = None
-    ) -> list[Event]:
+    ) -> list[EventRecord]:
         events = self._of(user_id, session_id).events
         if after_timestamp is not None:
             events = [e for e in events if e.timestamp > after_timestamp]
         return list(events[-limit:] if limit else events)
 
-    async def page(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[Event]:
+    async def page(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[EventRecord]:
         events = self._of(user_id, session_id).events
         start = bisect.bisect_right(events, after_sequence, key=lambda e: e.sequence)
         return events[start : start + limit]

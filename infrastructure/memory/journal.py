@@ -34,7 +34,11 @@ class Table(Generic[K, T]):
             old = rows[key]
             self.journal.append(lambda: rows.__setitem__(key, old))
         else:
-            self.journal.append(lambda: rows.pop(key, None))
+
+            def forget() -> None:
+                rows.pop(key, None)
+
+            self.journal.append(forget)
         rows[key] = row
 
     def remove(self, keys: Iterable[K]) -> None:

@@ -14,7 +14,7 @@ R = TypeVar("R", PlatformAgent, Connector, Deployment)
 
 class MemoryRegistry(Generic[R]):
     def __init__(self, table: Table[str, R]) -> None:
-        self._table = table
+        self._table: Table[str, R] = table
 
     async def add(self, record: R) -> None:
         self._table.put(record.id, record)

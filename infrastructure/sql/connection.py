@@ -31,7 +31,7 @@ _savepoints = itertools.count(1)
 @lru_cache(maxsize=128)
 def row_type(columns: tuple[str, ...]) -> Any:
     """Rows with attribute access by column name (and tuple unpacking), as SQLAlchemy's have."""
-    return namedtuple("Row", columns, rename=True)  # type: ignore[misc]
+    return namedtuple("Row", columns, rename=True)
 
 
 class Query:
@@ -63,7 +63,7 @@ def compile_for(dialect: Dialect, statement: Statement, params: Params) -> tuple
         return sql, {**fixed, **params} if fixed else dict(params)
     # An INSERT or UPDATE given its values at run time: the parameters name the columns it sets.
     compiled = statement.compile(dialect=dialect, column_keys=list(params))
-    return str(compiled), compiled.construct_params(dict(params))
+    return str(compiled), dict(compiled.construct_params(dict(params)) or {})
 
 
 def clash() -> Conflict:

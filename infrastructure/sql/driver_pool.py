@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import make_url
 
@@ -37,8 +38,10 @@ class DriverPool:
         idle_timeout_s: float = 60.0,
         statement_timeout_ms: int | None = None,
     ) -> None:
-        self._conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self._options = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"} if statement_timeout_ms else {}
+        conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        if statement_timeout_ms:  # a connection parameter, not a SET: nothing runs on connect
+            conninfo = make_conninfo(conninfo, options=f"-c statement_timeout={int(statement_timeout_ms)}")
+        self._conninfo = conninfo
         self._slots = asyncio.Semaphore(max_size)
         self._timeout_s = timeout_s
         self._idle_timeout_s = idle_timeout_s
@@ -86,7 +89,7 @@ class DriverPool:
                 await self._discard(connection)
             else:
                 return connection
-        connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, **self._options)
+        connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
         self._opened[id(connection)] = now
         return connection
 

@@ -22,7 +22,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from domain.agent.model import AgentSession, Event, StateDelta
 from domain.gateway.model import ChatTask
-from infrastructure.sql.agent.repositories import body_text, session_of
+from infrastructure.sql.agent.repositories import json_text, session_of
 from infrastructure.sql.backend import Backend
 from infrastructure.sql.connection import (
     NO_PARAMS,
@@ -40,7 +40,7 @@ from infrastructure.sql.driver_pool import Connection as RawConnection
 from infrastructure.sql.driver_pool import DriverPool
 from infrastructure.sql.gateway.repositories import task_of
 
-DIALECT = PGDialect_psycopg()
+DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 POOL_SIZE = 40
 
 
@@ -222,7 +222,7 @@ RETURNING agent_sessions.app_name, agent_sessions.user_id, agent_sessions.id, ag
 
 
 def _json_or_none(scope: dict[str, Any]) -> str | None:
-    return body_text(scope) if scope else None
+    return json_text(scope) if scope else None
 
 
 class PostgresBackend(Backend):
@@ -283,7 +283,7 @@ class PostgresBackend(Backend):
             "inv": event.invocation_id,
             "author": event.author,
             "ts": event.timestamp,
-            "body": body_text(event.body),
+            "body": json_text(event.body),
             "now": now,
             "session_delta": _json_or_none(delta.session),
             "app_delta": _json_or_none(delta.app),

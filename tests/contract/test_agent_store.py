@@ -99,7 +99,7 @@ async def test_events_come_back_oldest_first_recent_and_paged(agent_store: Agent
         assert [e.sequence for e in await uow.events.page("alice", "s1", after_sequence=4, limit=3)] == [5, 6, 7]
         assert await uow.events.page("alice", "s1", after_sequence=10, limit=3) == []
         stored = await uow.events.get("alice", "s1", "e5")
-        assert stored == event(5, content={"parts": [{"text": "m5"}]})
+        assert stored is not None and stored.event() == event(5, content={"parts": [{"text": "m5"}]})
         assert await uow.events.get("bob", "s1", "e5") is None
 
 
@@ -304,12 +304,12 @@ async def test_an_event_body_reads_back_as_sent_without_the_events_own_fields(ag
     # Fields that are the event's own attributes never live in its body, whatever the caller sends.
     await agent.append_event("u", "s", EventInput("inv", "user", {**sent, "id": "forged", "sequence": 99}, id="e1"))
     await agent.append_event("u", "s", EventInput("inv", "user", {}, id="e2"))
-    events = (await agent.get_session("u", "s")).events
+    events = [record.event() for record in (await agent.get_session("u", "s")).events]
     assert [(e.id, e.sequence) for e in events] == [("e1", 1), ("e2", 2)]
-    assert dict(events[0].body) == sent and dict(events[1].body) == {}
-    assert events[0].body == sent and events[0].body["content"]["parts"][0]["text"] == "héllo 👋"
+    assert events[0].body == sent and events[1].body == {}
+    assert events[0].body["content"]["parts"][0]["text"] == "héllo 👋"
     paged = await agent.list_events("u", "s", after_sequence=0, limit=10)
-    assert [dict(e.body) for e in paged] == [sent, {}]
+    assert [record.event().body for record in paged] == [sent, {}]
 
 
 async def test_on_sqlite_appends_and_transactions_of_one_process_wait_their_turn(

@@ -35,7 +35,7 @@ async def test_state_scopes_split_on_write_and_merge_on_read(agent: AgentService
     second = await agent.get_session("alice", "s2")
     assert second.state == {"k": 1, "app:model": "m2", "user:lang": "en"}
     # temp: keys are never stored, not even inside the stored event.
-    assert second.events[0].body["actions"]["stateDelta"] == {"user:lang": "en", "app:model": "m2", "k": 1}
+    assert second.events[0].event().body["actions"]["stateDelta"] == {"user:lang": "en", "app:model": "m2", "k": 1}
     bobs = await agent.create_session("bob", "s1")
     assert bobs.state == {"app:model": "m2"}
 

@@ -3,13 +3,12 @@ bound to one agent's name; the hot ones are built once at import."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 from sqlalchemy import Integer, Table, and_, bindparam, delete, select
 
-from domain.agent.model import AgentSession, Behavior, Event, Run, StoredJson
+from domain.agent.model import AgentSession, Behavior, Event, EventRecord, Run
 from domain.errors import Conflict
 from domain.paging import SortKey
 from infrastructure.sql.agent.tables import (
@@ -69,9 +68,9 @@ _SESSION_WITH_SHARED_STATE = Query(
 )
 
 
-def body_text(body: Mapping[str, Any]) -> str:
-    """An event body (or a state) as stored: one read from storage keeps its text; others are encoded."""
-    return body.text if isinstance(body, StoredJson) else _encode(body).decode()
+def json_text(value: dict[str, Any]) -> str:
+    """A state or an event body as stored: JSON text."""
+    return _encode(value).decode()
 
 
 def session_of(row: Any) -> AgentSession:
@@ -86,9 +85,9 @@ def session_of(row: Any) -> AgentSession:
     )
 
 
-def event_of(row: Any) -> Event:
+def event_of(row: Any) -> EventRecord:
     event_id, sequence, invocation_id, author, timestamp, body = row
-    return Event(event_id, sequence, invocation_id, author, timestamp, StoredJson(body, _decode))
+    return EventRecord(event_id, sequence, invocation_id, author, timestamp, body.encode())
 
 
 class _Repository:
@@ -106,7 +105,7 @@ class SqlAgentSessionRepository(_Repository):
             "app_name": self._app,
             "user_id": session.user_id,
             "id": session.id,
-            "state": body_text(session.state),
+            "state": json_text(session.state),
             "version": session.version,
             "last_sequence": session.last_sequence,
             "created_time": session.created_time,
@@ -159,24 +158,24 @@ class SqlEventRepository(_Repository):
             "invocation_id": event.invocation_id,
             "author": event.author,
             "timestamp": event.timestamp,
-            "body": body_text(event.body),
+            "body": json_text(event.body),
         }
         await self._db.run(_INSERT_EVENT, values)
 
-    async def get(self, user_id: str, session_id: str, event_id: str) -> Event | None:
+    async def get(self, user_id: str, session_id: str, event_id: str) -> EventRecord | None:
         row = await self._db.first(_EVENT_BY_ID, {**self._key(user_id, session_id), "eid": event_id})
         return None if row is None else event_of(row)
 
     async def recent(
         self, user_id: str, session_id: str, *, limit: int | None = None, after_timestamp: int | None = None
-    ) -> list[Event]:
+    ) -> list[EventRecord]:
         # Newest first through the primary key (an index range scan whatever the history's length),
         # then turned around: the cost is that of `limit` rows, not of the session.
         params = {**self._key(user_id, session_id), "after": after_timestamp, "limit": limit}
         rows = await self._db.rows(_RECENT[limit is not None, after_timestamp is not None], params)
         return [event_of(row) for row in reversed(rows)]
 
-    async def page(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[Event]:
+    async def page(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[EventRecord]:
         params = {**self._key(user_id, session_id), "after": after_sequence, "limit": limit}
         return [event_of(row) for row in await self._db.rows(_EVENTS_PAGE, params)]
 
@@ -209,11 +208,11 @@ class SqlStateRepository(_Repository):
         if current is None:
             try:
                 async with self._db.savepoint():
-                    await self._db.run(scope.insert, {**key, "state": body_text(delta), "update_time": now})
+                    await self._db.run(scope.insert, {**key, "state": json_text(delta), "update_time": now})
                 return
             except Conflict:  # another writer inserted it first: merge into theirs
                 current = await self._read(scope, key, lock=True) or {}
-        changes = {"state": body_text({**current, **delta}), "update_time": now}
+        changes = {"state": json_text({**current, **delta}), "update_time": now}
         await self._db.run(scope.update, {**changes, **{f"key_{name}": key[name] for name in scope.key}})
 
     async def app(self) -> dict[str, Any]:

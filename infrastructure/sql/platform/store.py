@@ -44,7 +44,9 @@ def _deployment(row: Any) -> Deployment:
 
 class SqlRegistry(Generic[R]):
     def __init__(self, connection: Connection, table: Table, record: Callable[[Any], R]) -> None:
-        self._db, self._table, self._record = connection, table, record
+        self._db: Connection = connection
+        self._table = table
+        self._record: Callable[[Any], R] = record
 
     async def add(self, record: R) -> None:
         await self._db.run(insert_row(self._table), _values(record))
