@@ -50,44 +50,48 @@ def run_env(metadata: MetaData) -> None:
         context.run_migrations()
 
 
-def lineage_config(lineage: str, connection: Connection | None = None) -> Config:
+def version_table(lineage: str) -> str:
+    return f"{lineage}_alembic_version"
+
+
+def lineage_config(lineage: str, connection: Connection | None = None, root: Path = MIGRATIONS) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS / lineage))
-    config.attributes["version_table"] = f"{lineage}_alembic_version"
+    config.set_main_option("script_location", str(root / lineage))
+    config.attributes["version_table"] = version_table(lineage)
     config.attributes["connection"] = connection
     return config
 
 
-def head(lineage: str) -> str | None:
-    return ScriptDirectory.from_config(lineage_config(lineage)).get_current_head()
+def head(lineage: str, root: Path = MIGRATIONS) -> str | None:
+    return ScriptDirectory.from_config(lineage_config(lineage, root=root)).get_current_head()
 
 
 def current(lineage: str, url: str) -> str | None:
-    engine = _connectable(lineage, url)
+    engine = connectable(lineage, url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"version_table": f"{lineage}_alembic_version"})
+            context = MigrationContext.configure(connection, opts={"version_table": version_table(lineage)})
             return context.get_current_revision()
     except SQLAlchemyError as exc:
-        raise MigrationFailed(_reason(lineage, url, exc)) from exc
+        raise MigrationFailed(reason(lineage, url, exc)) from exc
     finally:
         engine.dispose()
 
 
-def upgrade(lineage: str, url: str) -> tuple[str | None, str | None]:
+def upgrade(lineage: str, url: str, root: Path = MIGRATIONS) -> tuple[str | None, str | None]:
     """Bring the store at `url` to the lineage's head; returns (revision before, revision after)."""
-    engine = _connectable(lineage, url)
+    engine = connectable(lineage, url)
     try:
-        with _migration_lock(engine, lineage, url), engine.connect() as connection:
-            config = lineage_config(lineage, connection)
-            context = MigrationContext.configure(connection, opts={"version_table": config.attributes["version_table"]})
+        with migration_lock(engine, lineage, url), engine.connect() as connection:
+            config = lineage_config(lineage, connection, root)
+            context = MigrationContext.configure(connection, opts={"version_table": version_table(lineage)})
             before = context.get_current_revision()
             connection.rollback()
             command.upgrade(config, "head")
             connection.commit()
-            return before, head(lineage)
+            return before, head(lineage, root)
     except SQLAlchemyError as exc:
-        raise MigrationFailed(_reason(lineage, url, exc)) from exc
+        raise MigrationFailed(reason(lineage, url, exc)) from exc
     finally:
         engine.dispose()
 
@@ -112,14 +116,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _connectable(lineage: str, url: str) -> Engine:
+def connectable(lineage: str, url: str) -> Engine:
     try:
         return migration_engine(url)
     except Exception as exc:
         raise MigrationFailed(f"{lineage} store: {exc}") from exc
 
 
-def _reason(lineage: str, url: str, exc: SQLAlchemyError) -> str:
+def reason(lineage: str, url: str, exc: SQLAlchemyError) -> str:
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     password = sync_url(url).password
     if password:
@@ -128,7 +132,7 @@ def _reason(lineage: str, url: str, exc: SQLAlchemyError) -> str:
 
 
 @contextmanager
-def _migration_lock(engine: Engine, lineage: str, url: str) -> Iterator[None]:
+def migration_lock(engine: Engine, lineage: str, url: str) -> Iterator[None]:
     name = f"session-store-migrate-{lineage}"
     backend = engine.dialect.name
     if backend == "sqlite":

@@ -55,6 +55,41 @@ def test_db_upgrade_then_current(tmp_path: Path) -> None:
     ]
 
 
+def test_db_downgrade_history_and_check(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    gateway, agent = f"sqlite:///{tmp_path}/g.db", f"sqlite:///{tmp_path}/a.db"
+    config.write_text(
+        f'session_service:\n  type: sql\n  database_url: "{gateway}"\n'
+        f'agents:\n  - name: a\n    session_service:\n      type: sql\n      database_url: "{agent}"\n'
+    )
+
+    def run(*command: str, status: int = 0) -> str:
+        result = cli(*command, "--config", str(config), cwd=tmp_path)
+        assert result.returncode == status, result.stderr
+        return result.stdout
+
+    run("db", "upgrade")
+    assert f"gateway store at {gateway}: matches the schema the code uses" in run("db", "check")
+    history = run("db", "history", "--lineage", "agent")
+    assert f"agent store at {agent}:" in history and "0001 (head) (current)" in history
+    assert "gateway store" not in history
+    assert run("db", "downgrade", "--lineage", "agent", "base").strip() == f"agent store at {agent}: now at empty"
+    checked = run("db", "check", status=1)  # the agent store is behind: check says so
+    assert f"agent store at {agent}: " in checked and "db upgrade" in checked
+    assert run("db", "current").splitlines()[1] == f"agent store at {agent}: empty (behind head 0001)"
+    run("db", "upgrade")
+    assert run("db", "check").count("matches the schema the code uses") == 2
+
+
+def test_db_upgrade_names_an_unreachable_database_without_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text('session_service:\n  type: sql\n  database_url: "postgresql://u:secret@127.0.0.1:1/x"\n')
+    result = cli("db", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("session-store: failed: gateway store at postgresql://u:***@127.0.0.1:1/x")
+    assert "secret" not in result.stderr and "Traceback" not in result.stderr
+
+
 def test_check_config_shows_the_stores_with_passwords_masked(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text('session_service:\n  type: sql\n  database_url: "${WEB_UI_GATEWAY_DATABASE_URL}"\n')
