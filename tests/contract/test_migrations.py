@@ -12,8 +12,8 @@ from sqlalchemy import Column, MetaData, String, create_engine
 
 from infrastructure.sql import schema_commands
 from infrastructure.sql.agent.tables import metadata as agent_metadata
-from infrastructure.sql.migrate import MIGRATIONS
 from infrastructure.sql.gateway.tables import metadata as gateway_metadata
+from infrastructure.sql.migrate import MIGRATIONS
 from infrastructure.sql.platform.tables import metadata as platform_metadata
 from infrastructure.sql.urls import sync_url
 from tests.conftest import migrated_url
