@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Generic, TypeVar
 
+from domain.errors import Conflict
 from domain.paging import SortKey
 from domain.platform.model import Connector, Deployment, PlatformAgent
 from infrastructure.memory.journal import MemoryUnitOfWork, Table, ordered_page
@@ -12,11 +13,20 @@ from infrastructure.memory.journal import MemoryUnitOfWork, Table, ordered_page
 R = TypeVar("R", PlatformAgent, Connector, Deployment)
 
 
+def _name(record: PlatformAgent | Connector | Deployment) -> str | None:
+    return getattr(record, "name", None)
+
+
 class MemoryRegistry(Generic[R]):
-    def __init__(self, table: Table[str, R]) -> None:
+    def __init__(self, table: Table[str, R], *, unique_names: bool = False) -> None:
         self._table: Table[str, R] = table
+        self._unique_names = unique_names  # as the SQL table's unique index on agents' names
 
     async def add(self, record: R) -> None:
+        if record.id in self._table.rows or (
+            self._unique_names and any(_name(r) == _name(record) for r in self._table.rows.values())
+        ):
+            raise Conflict("the write clashes with a row stored meanwhile; retry the request")
         self._table.put(record.id, record)
 
     async def get(self, record_id: str) -> R | None:
@@ -40,7 +50,7 @@ class MemoryRegistry(Generic[R]):
 class MemoryPlatformUnitOfWork(MemoryUnitOfWork):
     def __init__(self, tables: dict[str, Table[str, Any]], lock: asyncio.Lock) -> None:
         super().__init__(tables.values(), lock)
-        self.agents = MemoryRegistry[PlatformAgent](tables["agents"])
+        self.agents = MemoryRegistry[PlatformAgent](tables["agents"], unique_names=True)
         self.connectors = MemoryRegistry[Connector](tables["connectors"])
         self.deployments = MemoryRegistry[Deployment](tables["deployments"])
         self._t = tables

@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 _SYNC_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql", "sqlite": "pysqlite"}
+_ASYNC_DRIVERS = {"postgresql": "psycopg", "mysql": "aiomysql", "sqlite": "aiosqlite"}
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Connections idle this long are pinged before use (load balancers and servers drop idle ones).
 PING_AFTER_IDLE_S = 2.0
@@ -55,6 +56,12 @@ def sync_url(url: str) -> URL:
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed
+
+
+def async_url(url: str) -> URL:
+    """The URL for SQLAlchemy on the database's async driver (the platform store's engine)."""
+    parsed = sync_url(url)
+    return parsed.set(drivername=f"{parsed.get_backend_name()}+{_ASYNC_DRIVERS[parsed.get_backend_name()]}")
 
 
 def sqlite_path(url: str | URL) -> Path | None:

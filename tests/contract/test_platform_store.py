@@ -6,11 +6,12 @@ import itertools
 
 import pytest
 
-from domain.errors import Conflict, NotFound, Unprocessable
+from domain.errors import Conflict, NotFound, StoreUnavailable, Unprocessable
 from domain.paging import PageRequest, decode_cursor
-from domain.platform.model import DeploymentStatus
+from domain.platform.model import DeploymentStatus, PlatformAgent
 from domain.platform.service import PlatformService
 from domain.ports import PlatformStore
+from infrastructure.sql.platform.store import SqlPlatformStore
 
 
 @pytest.fixture
@@ -70,3 +71,29 @@ async def test_lists_page_by_number_and_cursor(platform: PlatformService) -> Non
     assert first.next_cursor is not None
     rest = await platform.list_connectors(PageRequest(size=3, after=decode_cursor(first.next_cursor)))
     assert [c.name for c in first.items + rest.items] == [f"c{i}" for i in range(5)]
+
+
+async def test_a_name_taken_meanwhile_is_a_conflict_with_nothing_written(platform_store: PlatformStore) -> None:
+    # Two requests registering one name at once both pass the service's check; the table refuses one.
+    first, second = PlatformAgent("a1", "same", None, {}, 1, 1), PlatformAgent("a2", "same", None, {}, 2, 2)
+    async with platform_store.unit_of_work() as uow:
+        await uow.agents.add(first)
+        await uow.commit()
+    with pytest.raises(Conflict):
+        async with platform_store.unit_of_work() as uow:
+            await uow.agents.add(second)
+            await uow.commit()
+    async with platform_store.unit_of_work(read_only=True) as uow:
+        assert [a.id for a in await uow.agents.find(limit=10)] == ["a1"]
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:pw@127.0.0.1:1/none", "mysql+pymysql://u:pw@127.0.0.1:1/none"])
+async def test_an_unreachable_platform_database_is_store_unavailable(url: str) -> None:
+    store = SqlPlatformStore.at(url)
+    try:
+        with pytest.raises(StoreUnavailable):
+            await PlatformService(store).list_agents(PageRequest())
+        with pytest.raises(StoreUnavailable):
+            await store.ping()
+    finally:
+        await store.close()
