@@ -41,6 +41,7 @@ bench: install bench-baselines-env
 	$(BIN)/python -m benchmarks.chat_loop
 	$(BIN)/python -m benchmarks.ceiling
 	$(BIN)/python -m benchmarks.point_read
+	$(BIN)/python -m benchmarks.paths
 	$(BIN)/python -m benchmarks.agent_store
 	$(BIN)/python -m benchmarks.agent_http
 	$(BIN)/python -m benchmarks.growth
