@@ -61,9 +61,9 @@ async def rate(operation: Operation, ops: int) -> float:
     rates = []
     for round_ in range(ROUNDS + 1):
 
-        async def caller(c: int) -> None:
+        async def caller(c: int, first: int = round_ * ops) -> None:
             for i in range(ops // CALLERS):
-                await operation(c, round_ * ops + i)
+                await operation(c, first + i)
 
         started = time.perf_counter()
         await asyncio.gather(*(caller(c) for c in range(CALLERS)))
