@@ -25,9 +25,9 @@ from app.agent_schemas import (
     event_json,
     record_json,
 )
-from app.controllers.sessions import Cursor
 from app.dependencies import UserId
 from app.openapi import errors
+from app.params import Cursor, PageSize
 from app.problems import invalid_params, problem
 from app.stores import Stores
 from domain.agent.model import Behavior
@@ -113,7 +113,7 @@ class AgentSessionController(Controller):
         self,
         agent: Agent,
         user_id: UserId,
-        page_size: Annotated[int, QueryParameter(name="pageSize", ge=1, le=100)] = 20,
+        page_size: PageSize = 20,
         cursor: Cursor = None,
     ) -> AgentSessionList:
         page = await agent.list_sessions(

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
-from app.controllers.sessions import Cursor, SessionId
 from app.dependencies import Gateway, UserId
 from app.identity import remember
 from app.openapi import errors
+from app.params import Cursor, SessionId
 from app.schemas import MessageResponse, TaskList, TaskResponse, TaskSave
 from domain.gateway.service import TaskInput
 from domain.paging import PageRequest, decode_cursor

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from litestar import Controller, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 
-from app.controllers.sessions import Cursor, PageNumber, PageSize, page_request
 from app.dependencies import Gateway, UserId
 from app.openapi import errors
+from app.params import Cursor, PageNumber, PageSize, page_request
 from app.schemas import FeedbackAccepted, FeedbackCreate, FeedbackList
 from domain.gateway.model import FeedbackType
 from domain.ports import FeedbackFilter

@@ -12,8 +12,8 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, PathParameter
 
-from app.controllers.sessions import Cursor, PageNumber, PageSize, page_request
 from app.openapi import errors
+from app.params import Cursor, PageNumber, PageSize, page_request
 from app.platform_schemas import (
     AgentCreate,
     AgentRecord,

@@ -5,27 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from app.dependencies import Gateway, UserId
 from app.identity import remember
 from app.openapi import errors
+from app.params import Cursor, PageNumber, PageSize, SessionId, page_request
 from app.schemas import SessionCreate, SessionEnvelope, SessionList, SessionRename, SessionResponse
-from domain.paging import PageRequest, decode_cursor
-
-PageNumber = Annotated[int, QueryParameter(name="pageNumber", ge=1, le=1_000_000, description="1-based page number.")]
-PageSize = Annotated[int, QueryParameter(name="pageSize", ge=1, le=100, description="Rows per page (1-100).")]
-Cursor = Annotated[
-    str | None,
-    QueryParameter(
-        name="cursor", description="`nextCursor` of the previous page: keyset paging, stable under inserts."
-    ),
-]
-SessionId = Annotated[str, PathParameter(description="The session id.")]
-
-
-def page_request(page_number: int, page_size: int, cursor: str | None) -> PageRequest:
-    return PageRequest(size=page_size, number=page_number, after=decode_cursor(cursor) if cursor else None)
 
 
 class SessionController(Controller):

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from typing import TypeVar
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ports import AppendAtOnce, SaveTaskAtOnce
 from infrastructure.sql.connection import Transaction
@@ -21,8 +24,16 @@ from infrastructure.sql.urls import DEFAULT_STATEMENT_TIMEOUT_MS, parse_url
 T = TypeVar("T")
 
 
+class LockTimeout(Exception):
+    """Another process held the migration lock too long."""
+
+
 class Backend(ABC):
     dialect: Dialect
+
+    @abstractmethod
+    def __init__(self, url: str, *, statement_timeout_ms: int | None) -> None: ...
+
     # The optional one-statement forms of the two hot writes (domain.ports), None where the database
     # has no faster form than the domain's rule in a transaction; the contract suite holds them to it.
     save_task: SaveTaskAtOnce | None = None
@@ -50,19 +61,39 @@ class Backend(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    # What runs through SQLAlchemy instead: migrations (on the sync driver) and the platform registry
+    # (advanced-alchemy, on SQLAlchemy's async driver).
 
-def open_backend(url: str, *, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS) -> Backend:
-    """The backend of the database at `url` (`sqlite:///`, `postgresql://`, `mysql+pymysql://`)."""
+    @staticmethod
+    @abstractmethod
+    def sync_engine(url: str) -> Engine: ...
+
+    @staticmethod
+    @abstractmethod
+    def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine: ...
+
+    @staticmethod
+    @abstractmethod
+    def migration_lock(engine: Engine, url: str, name: str) -> AbstractContextManager[None]:
+        """Held while one process migrates; raises LockTimeout when another holds it too long."""
+
+
+def backend_for(url: str) -> type[Backend]:
+    """The module of the database at `url` (`sqlite:///`, `postgresql://`, `mysql+pymysql://`)."""
     # Imported here: each module pulls in its own driver, and a deployment needs only its own.
     name = parse_url(url).get_backend_name()
     if name == "postgresql":
         from infrastructure.sql.postgres import PostgresBackend
 
-        return PostgresBackend(url, statement_timeout_ms=statement_timeout_ms)
+        return PostgresBackend
     if name in ("mysql", "mariadb"):
         from infrastructure.sql.mysql import MysqlBackend
 
-        return MysqlBackend(url, statement_timeout_ms=statement_timeout_ms)
+        return MysqlBackend
     from infrastructure.sql.sqlite import SqliteBackend
 
-    return SqliteBackend(url)
+    return SqliteBackend
+
+
+def open_backend(url: str, *, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS) -> Backend:
+    return backend_for(url)(url, statement_timeout_ms=statement_timeout_ms)

@@ -7,25 +7,22 @@ current and do nothing. A migration that fails stops start-up with the reason (M
 
 from __future__ import annotations
 
-import fcntl
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
+from sqlalchemy import Connection, Engine, MetaData
 from sqlalchemy.exc import SQLAlchemyError
 
 import migrations
-from infrastructure.sql.urls import RECYCLE_S, SQLITE_BUSY_TIMEOUT_MS, redact, sqlite_path, sync_url
+from infrastructure.sql.backend import LockTimeout, backend_for
+from infrastructure.sql.urls import redact, sync_url
 
 MIGRATIONS = Path(migrations.__file__).resolve().parent
-LOCK_TIMEOUT_S = 300
 
 
 class MigrationFailed(RuntimeError):
@@ -98,22 +95,7 @@ def upgrade(lineage: str, url: str, root: Path = MIGRATIONS) -> tuple[str | None
 
 def migration_engine(url: str) -> Engine:
     """SQLAlchemy on the database's sync driver, as Alembic needs it (and tools and tests)."""
-    target = sync_url(url)
-    if target.get_backend_name() != "sqlite":
-        return create_engine(target, pool_pre_ping=True, pool_recycle=RECYCLE_S)
-    path = sqlite_path(target)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-    event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+    return backend_for(url).sync_engine(url)
 
 
 def connectable(lineage: str, url: str) -> Engine:
@@ -133,35 +115,9 @@ def reason(lineage: str, url: str, exc: SQLAlchemyError) -> str:
 
 @contextmanager
 def migration_lock(engine: Engine, lineage: str, url: str) -> Iterator[None]:
-    name = f"session-store-migrate-{lineage}"
-    backend = engine.dialect.name
-    if backend == "sqlite":
-        path = sqlite_path(sync_url(url))
-        if path is None:  # an in-memory database is private to this process
+    """Replicas starting together take turns: the first migrates, the others find the schema current."""
+    try:
+        with backend_for(url).migration_lock(engine, url, f"session-store-migrate-{lineage}"):
             yield
-            return
-        with open(Path(f"{path}.migrate-lock"), "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
-        if backend == "postgresql":
-            key = zlib.crc32(name.encode())
-            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
-            try:
-                yield
-            finally:
-                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-        else:
-            got = lock.execute(text("SELECT GET_LOCK(:name, :timeout)"), {"name": name, "timeout": LOCK_TIMEOUT_S})
-            if got.scalar() != 1:
-                raise MigrationFailed(
-                    f"{lineage} store: another instance held the migration lock for {LOCK_TIMEOUT_S}s"
-                )
-            try:
-                yield
-            finally:
-                lock.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+    except LockTimeout as exc:
+        raise MigrationFailed(f"{lineage} store: {exc}") from exc

@@ -10,14 +10,17 @@ domain's rules run as they are, in a transaction.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import aiomysql
 import pymysql
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from infrastructure.sql.backend import Backend
+from infrastructure.sql.backend import Backend, LockTimeout
 from infrastructure.sql.connection import (
     NO_PARAMS,
     Params,
@@ -30,10 +33,11 @@ from infrastructure.sql.connection import (
     timed_out,
     unreachable,
 )
-from infrastructure.sql.urls import POOL_TIMEOUT_S, RECYCLE_S, parse_url
+from infrastructure.sql.urls import POOL_TIMEOUT_S, RECYCLE_S, async_url, parse_url, sync_url
 
 DIALECT = MySQLDialect_pymysql(paramstyle="pyformat")
 POOL_SIZE = 40
+LOCK_TIMEOUT_S = 300
 _SELECT_1 = Query("SELECT 1")
 _TIMEOUT_MESSAGES = ("max_statement_time", "maximum statement execution time")
 
@@ -178,3 +182,42 @@ class MysqlBackend(Backend):
             self._pool.close()
             await self._pool.wait_closed()
             self._pool = None
+
+    @staticmethod
+    def sync_engine(url: str) -> Engine:
+        return create_engine(sync_url(url), pool_pre_ping=True, pool_recycle=RECYCLE_S)
+
+    @staticmethod
+    def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine:
+        engine = create_async_engine(
+            async_url(url), pool_size=5, max_overflow=5, pool_pre_ping=True, pool_recycle=RECYCLE_S
+        )
+        if statement_timeout_ms:
+            event.listen(engine.sync_engine, "connect", _statement_timeout(statement_timeout_ms))
+        return engine
+
+    @staticmethod
+    @contextmanager
+    def migration_lock(engine: Engine, url: str, name: str) -> Iterator[None]:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
+            got = lock.execute(text("SELECT GET_LOCK(:name, :timeout)"), {"name": name, "timeout": LOCK_TIMEOUT_S})
+            if got.scalar() != 1:
+                raise LockTimeout(f"another instance held the migration lock for {LOCK_TIMEOUT_S}s")
+            try:
+                yield
+            finally:
+                lock.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+
+
+def _statement_timeout(timeout_ms: int) -> Callable[[Any, Any], None]:
+    """SQLAlchemy's connections (the platform registry's) get the timeout the pool's get at connect."""
+
+    def set_timeout(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:  # MariaDB: seconds, every statement
+            cursor.execute(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}")
+        except Exception:  # MySQL: milliseconds, SELECTs only
+            cursor.execute(f"SET SESSION max_execution_time = {int(timeout_ms)}")
+        cursor.close()
+
+    return set_timeout

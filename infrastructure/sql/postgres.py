@@ -9,19 +9,23 @@ benchmarks/agent_store.py). The sessions page comes with its total in one round 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
-from sqlalchemy import select, true
+from sqlalchemy import Engine, create_engine, select, text, true
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.util import ClauseAdapter
 
 from domain.agent.model import AgentSession, Event, StateDelta
 from domain.gateway.model import ChatTask
+from infrastructure.sql import urls
 from infrastructure.sql.agent.repositories import json_text, session_of
 from infrastructure.sql.backend import Backend
 from infrastructure.sql.connection import (
@@ -39,6 +43,7 @@ from infrastructure.sql.connection import (
 from infrastructure.sql.driver_pool import Connection as RawConnection
 from infrastructure.sql.driver_pool import DriverPool
 from infrastructure.sql.gateway.repositories import task_of
+from infrastructure.sql.urls import async_url, sync_url
 
 DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 POOL_SIZE = 40
@@ -297,3 +302,31 @@ class PostgresBackend(Backend):
 
     async def close(self) -> None:
         await self.pool.close()
+
+    @staticmethod
+    def sync_engine(url: str) -> Engine:
+        return create_engine(sync_url(url), pool_pre_ping=True, pool_recycle=urls.RECYCLE_S)
+
+    @staticmethod
+    def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine:
+        # A connection parameter, not a SET: nothing runs (or opens a transaction) on connect.
+        options = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"} if statement_timeout_ms else {}
+        return create_async_engine(
+            async_url(url),
+            pool_size=5,
+            max_overflow=5,
+            pool_pre_ping=True,
+            pool_recycle=urls.RECYCLE_S,
+            connect_args=options,
+        )
+
+    @staticmethod
+    @contextmanager
+    def migration_lock(engine: Engine, url: str, name: str) -> Iterator[None]:
+        key = zlib.crc32(name.encode())  # an advisory lock: waits as long as the holder migrates
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            try:
+                yield
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})

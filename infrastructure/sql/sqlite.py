@@ -12,12 +12,17 @@ benchmarks/agent_store.py). An in-memory database has one connection, so one thr
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from infrastructure.sql import urls
 from infrastructure.sql.backend import Backend
@@ -32,7 +37,7 @@ from infrastructure.sql.connection import (
     row_type,
     unreachable,
 )
-from infrastructure.sql.urls import parse_url, sqlite_path
+from infrastructure.sql.urls import async_url, parse_url, sqlite_path, sync_url
 from infrastructure.sql.write_turn import WriteTurn
 
 DIALECT = SQLiteDialect_pysqlite(paramstyle="named")
@@ -78,8 +83,7 @@ class _Thread:
         if self._db is None:
             # isolation_level=None: the driver never begins a transaction by itself; we BEGIN IMMEDIATE.
             db = sqlite3.connect(self._database, timeout=urls.SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
+            _pragmas(db, None)
             self._db = db
         return self._db
 
@@ -194,7 +198,8 @@ class _InWriterThread(Transaction):
 class SqliteBackend(Backend):
     dialect = DIALECT
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, statement_timeout_ms: int | None = None) -> None:
+        """`statement_timeout_ms` is not SQLite's: its writers wait out the busy timeout instead."""
         path = sqlite_path(parse_url(url))
         self.turn = WriteTurn()
         if path is None:  # an in-memory database exists only on its one connection
@@ -253,3 +258,44 @@ class SqliteBackend(Backend):
         self._writer.close()
         if not self._shared:
             self._reader.close()
+
+    @staticmethod
+    def sync_engine(url: str) -> Engine:
+        _make_room(url)
+        engine = create_engine(sync_url(url), connect_args={"timeout": urls.SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _pragmas)
+        return engine
+
+    @staticmethod
+    def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine:
+        _make_room(url)
+        engine = create_async_engine(async_url(url), pool_pre_ping=True)
+        event.listen(engine.sync_engine, "connect", _pragmas)
+        return engine
+
+    @staticmethod
+    @contextmanager
+    def migration_lock(engine: Engine, url: str, name: str) -> Iterator[None]:
+        path = sqlite_path(parse_url(url))
+        if path is None:  # an in-memory database is private to this process
+            yield
+            return
+        with open(Path(f"{path}.migrate-lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _make_room(url: str) -> None:
+    path = sqlite_path(parse_url(url))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -15,20 +15,20 @@ import msgspec
 from advanced_alchemy.exceptions import IntegrityError as RepositoryIntegrityError
 from advanced_alchemy.filters import LimitOffset
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapper
 from sqlalchemy.sql import FromClause
 
 from domain.errors import StoreUnavailable
 from domain.paging import SortKey
 from domain.platform.model import Connector, Deployment, DeploymentStatus, PlatformAgent
+from infrastructure.sql.backend import backend_for
 from infrastructure.sql.connection import clash, unreachable
 from infrastructure.sql.keyset import after_key, ordered
 from infrastructure.sql.platform.tables import platform_agents, platform_connectors, platform_deployments
-from infrastructure.sql.urls import DEFAULT_STATEMENT_TIMEOUT_MS, RECYCLE_S, async_url
+from infrastructure.sql.urls import DEFAULT_STATEMENT_TIMEOUT_MS
 
 _decode = msgspec.json.decode
 
@@ -170,24 +170,6 @@ class SqlPlatformUnitOfWork:
         return await self._deployment_rows.count(agent_id=agent_id)
 
 
-def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")  # a deployment's agent must exist
-    cursor.close()
-
-
-def _mysql_statement_timeout(timeout_ms: int) -> Callable[[Any, Any], None]:
-    def set_timeout(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        try:  # MariaDB: seconds, every statement
-            cursor.execute(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}")
-        except Exception:  # MySQL: milliseconds, SELECTs only
-            cursor.execute(f"SET SESSION max_execution_time = {int(timeout_ms)}")
-        cursor.close()
-
-    return set_timeout
-
-
 class SqlPlatformStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -195,18 +177,7 @@ class SqlPlatformStore:
 
     @classmethod
     def at(cls, url: str, *, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS) -> SqlPlatformStore:
-        target = async_url(url)
-        options: dict[str, Any] = {"pool_pre_ping": True}
-        if target.get_backend_name() != "sqlite":
-            options |= {"pool_size": 5, "max_overflow": 5, "pool_recycle": RECYCLE_S}
-        if statement_timeout_ms and target.get_backend_name() == "postgresql":
-            options["connect_args"] = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
-        engine = create_async_engine(target, **options)
-        if target.get_backend_name() == "sqlite":
-            event.listen(engine.sync_engine, "connect", _sqlite_foreign_keys)
-        elif statement_timeout_ms and target.get_backend_name() in ("mysql", "mariadb"):
-            event.listen(engine.sync_engine, "connect", _mysql_statement_timeout(statement_timeout_ms))
-        return cls(engine)
+        return cls(backend_for(url).async_engine(url, statement_timeout_ms=statement_timeout_ms))
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlPlatformUnitOfWork:
         return SqlPlatformUnitOfWork(self._sessions)
