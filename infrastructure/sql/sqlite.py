@@ -6,7 +6,7 @@ A unit of work that writes holds the store's write turn and sends its statements
 thread one by one, inside BEGIN IMMEDIATE (the write lock taken up front, so its reads and writes
 cannot race another process). The hot writes go further: `run_whole` runs the domain's whole rule
 in the writer thread in one hop, not one hop per statement (benchmarks/chat_loop.py,
-benchmarks/agent_store.py). An in-memory database has one connection, so one thread does both.
+benchmarks/agent_store.py).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from infrastructure.sql.connection import (
     row_type,
     unreachable,
 )
-from infrastructure.sql.urls import async_url, parse_url, sqlite_path, sync_url
+from infrastructure.sql.urls import async_url, sqlite_path, sync_url
 from infrastructure.sql.write_turn import WriteTurn
 
 DIALECT = SQLiteDialect_pysqlite(paramstyle="named")
@@ -200,25 +200,14 @@ class SqliteBackend(Backend):
 
     def __init__(self, url: str, *, statement_timeout_ms: int | None = None) -> None:
         """`statement_timeout_ms` is not SQLite's: its writers wait out the busy timeout instead."""
-        path = sqlite_path(parse_url(url))
+        path = sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.turn = WriteTurn()
-        if path is None:  # an in-memory database exists only on its one connection
-            self._writer = self._reader = _Thread(":memory:", "sqlite")
-            self._shared = True
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = _Thread(str(path), "sqlite-writer")
-            self._reader = _Thread(str(path), "sqlite-reader")
-            self._shared = False
+        self._writer = _Thread(str(path), "sqlite-writer")
+        self._reader = _Thread(str(path), "sqlite-reader")
 
     async def read(self, statement: Statement, params: Params) -> list[Any]:
-        if not self._shared:
-            return await self._reader.rows(statement, params)
-        await self.turn.begin_one_hop()  # not in the middle of a write transaction on the same connection
-        try:
-            return await self._writer.rows(statement, params)
-        finally:
-            await self.turn.end_one_hop()
+        return await self._reader.rows(statement, params)
 
     async def begin(self, *, read_only: bool) -> Transaction:
         if read_only:
@@ -256,8 +245,7 @@ class SqliteBackend(Backend):
 
     async def close(self) -> None:
         self._writer.close()
-        if not self._shared:
-            self._reader.close()
+        self._reader.close()
 
     @staticmethod
     def sync_engine(url: str) -> Engine:
@@ -276,11 +264,7 @@ class SqliteBackend(Backend):
     @staticmethod
     @contextmanager
     def migration_lock(engine: Engine, url: str, name: str) -> Iterator[None]:
-        path = sqlite_path(parse_url(url))
-        if path is None:  # an in-memory database is private to this process
-            yield
-            return
-        with open(Path(f"{path}.migrate-lock"), "w") as handle:
+        with open(Path(f"{sqlite_path(url)}.migrate-lock"), "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -289,9 +273,7 @@ class SqliteBackend(Backend):
 
 
 def _make_room(url: str) -> None:
-    path = sqlite_path(parse_url(url))
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:

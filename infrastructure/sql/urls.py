@@ -37,6 +37,11 @@ def parse_url(url: str) -> URL:
             f"unsupported database {parsed.get_backend_name()!r} in {redact(url)!r}: "
             "use sqlite:///, postgresql:// or mysql+pymysql://"
         )
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise BadDatabaseURL(
+            f"{url!r} is an in-memory SQLite database, a new one on every connection, which no "
+            "migration reaches: name a file (sqlite:///data/store.db), or use type: memory for an ephemeral store"
+        )
     return parsed
 
 
@@ -64,9 +69,6 @@ def async_url(url: str) -> URL:
     return parsed.set(drivername=f"{parsed.get_backend_name()}+{_ASYNC_DRIVERS[parsed.get_backend_name()]}")
 
 
-def sqlite_path(url: str | URL) -> Path | None:
-    """The file behind a SQLite URL, or None for an in-memory database."""
-    parsed = make_url(url) if isinstance(url, str) else url
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
+def sqlite_path(url: str) -> Path:
+    """The file behind a SQLite URL (parse_url refuses an in-memory one)."""
+    return Path(str(parse_url(url).database))

@@ -98,6 +98,11 @@ agents:
         ("agents:\n  - name: 'a/b'\n", "name"),
         ("agents:\n  - name: a\n  - name: a\n", "duplicate agent name 'a'"),
         ("session_service:\n  type: sql\n  database_url: oracle://x/y\n", "session_service.database_url"),
+        ("session_service:\n  type: sql\n  database_url: 'sqlite://'\n", "use type: memory"),
+        (
+            "agents:\n  - name: a\n    session_service: {type: sql, database_url: 'sqlite:///:memory:'}\n",
+            "agents[0].session_service.database_url (agent 'a'): 'sqlite:///:memory:' is an in-memory",
+        ),
         ("server:\n  port: lots\n", "server.port"),
         ("auth:\n  cookie:\n    name: 'sid; Path=/admin'\n", "auth.cookie.name"),
         ("session_service: [\n", "not valid YAML"),
