@@ -55,20 +55,22 @@ def database(backend: str) -> Iterator[str]:
             yield url
 
 
-async def rate(operation: Operation, ops: int) -> float:
-    """Operations a second at CALLERS concurrent callers, the median of ROUNDS rounds after one
-    unmeasured round (the pools open their connections, the databases warm their caches)."""
-    rates = []
+async def rates(paths: dict[str, Operation], ops: int) -> dict[str, float]:
+    """Operations a second of each path at CALLERS concurrent callers: the median of ROUNDS rounds,
+    the paths taking turns round by round (so the machine's drift falls on all alike), after one
+    unmeasured round each (the pools open their connections, the databases warm their caches)."""
+    measured: dict[str, list[float]] = {name: [] for name in paths}
     for round_ in range(ROUNDS + 1):
+        for name, operation in paths.items():
 
-        async def caller(c: int, first: int = round_ * ops) -> None:
-            for i in range(ops // CALLERS):
-                await operation(c, first + i)
+            async def caller(c: int, first: int = round_ * ops, operation: Operation = operation) -> None:
+                for i in range(ops // CALLERS):
+                    await operation(c, first + i)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(caller(c) for c in range(CALLERS)))
-        rates.append(ops // CALLERS * CALLERS / (time.perf_counter() - started))
-    return statistics.median(rates[1:])
+            started = time.perf_counter()
+            await asyncio.gather(*(caller(c) for c in range(CALLERS)))
+            measured[name].append(ops // CALLERS * CALLERS / (time.perf_counter() - started))
+    return {name: statistics.median(values[1:]) for name, values in measured.items()}
 
 
 def task(c: int, i: int, now: int) -> ChatTask:
@@ -89,11 +91,14 @@ async def gateway_paths(url: str, ops: int) -> dict[str, float]:
         async def run_whole(c: int, i: int) -> Any:
             return await store.run(lambda repositories: save_task_in(repositories, "alice", task(c, i + ops * 100, i)))
 
-        figures["save: rule, statement by statement"] = await rate(in_unit_of_work, ops)
-        figures["save: rule, run whole"] = await rate(run_whole, ops)
+        saves: dict[str, Operation] = {
+            "save: rule, statement by statement": in_unit_of_work,
+            "save: rule, run whole": run_whole,
+        }
         at_once = store.save_task_at_once
         if at_once is not None:
-            figures["save: one statement"] = await rate(lambda c, i: at_once("alice", task(c, i + ops * 200, i)), ops)
+            saves["save: one statement"] = lambda c, i: at_once("alice", task(c, i + ops * 200, i))
+        figures |= await rates(saves, ops)
 
         async with store.unit_of_work() as uow:  # the side bar of a user with 200 chats
             for n in range(200):
@@ -109,8 +114,8 @@ async def gateway_paths(url: str, ops: int) -> dict[str, float]:
             async with store.unit_of_work(read_only=True) as uow:
                 return await uow.sessions.find_counted(mine, limit=21)
 
-        figures["sessions page: find, then count"] = await rate(two_statements, ops)
-        figures["sessions page: find_counted"] = await rate(page_with_total, ops)
+        pages = {"sessions page: find, then count": two_statements, "sessions page: find_counted": page_with_total}
+        figures |= await rates(pages, ops)
     finally:
         await store.close()
     return figures
@@ -128,6 +133,7 @@ async def agent_paths(url: str, ops: int) -> dict[str, float]:
         async with store.unit_of_work() as uow:
             for c in range(CALLERS):
                 await uow.sessions.add(AgentSession(f"s-{c}", "alice", {}, 1, 0, 0, 0))
+            await uow.states.merge_user("alice", {"seen": 0}, 0)  # the steady state: the shared row exists
             await uow.commit()
 
         async def in_unit_of_work(c: int, i: int) -> Any:
@@ -141,8 +147,10 @@ async def agent_paths(url: str, ops: int) -> dict[str, float]:
             appended, delta = event(c, i + ops * 100)
             return await store.run(lambda r: append_in(r, "alice", f"s-{c}", appended, delta, i, None))
 
-        figures["append: rule, statement by statement"] = await rate(in_unit_of_work, ops)
-        figures["append: rule, run whole"] = await rate(run_whole, ops)
+        appends: dict[str, Operation] = {
+            "append: rule, statement by statement": in_unit_of_work,
+            "append: rule, run whole": run_whole,
+        }
         at_once = store.append_at_once
         if at_once is not None:
 
@@ -150,7 +158,8 @@ async def agent_paths(url: str, ops: int) -> dict[str, float]:
                 appended, delta = event(c, i + ops * 200)
                 return await at_once("bench", "alice", f"s-{c}", appended, delta, i, None)
 
-            figures["append: one statement"] = await rate(one_statement, ops)
+            appends["append: one statement"] = one_statement
+        figures |= await rates(appends, ops)
     finally:
         await store.close()
     return figures

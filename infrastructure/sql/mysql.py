@@ -10,9 +10,11 @@ domain's rules run as they are, in a transaction.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+import random
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import aiomysql
 import pymysql
@@ -20,6 +22,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from domain.errors import StoreUnavailable
 from infrastructure.sql.backend import Backend, LockTimeout
 from infrastructure.sql.connection import (
     NO_PARAMS,
@@ -37,9 +40,17 @@ from infrastructure.sql.urls import POOL_TIMEOUT_S, RECYCLE_S, async_url, parse_
 
 DIALECT = MySQLDialect_pymysql(paramstyle="pyformat")
 POOL_SIZE = 40
+ER_LOCK_DEADLOCK = 1213
+DEADLOCK_RETRIES = 5
+T = TypeVar("T")
 LOCK_TIMEOUT_S = 300
 _SELECT_1 = Query("SELECT 1")
 _TIMEOUT_MESSAGES = ("max_statement_time", "maximum statement execution time")
+
+
+def _deadlocked(exc: BaseException) -> bool:
+    cause = exc.__cause__
+    return isinstance(cause, pymysql.err.OperationalError) and bool(cause.args) and cause.args[0] == ER_LOCK_DEADLOCK
 
 
 def translate(exc: BaseException) -> BaseException:
@@ -169,6 +180,19 @@ class MysqlBackend(Backend):
 
     async def begin(self, *, read_only: bool) -> Transaction:
         return _MysqlTransaction(self, read_only)
+
+    async def run_whole(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        """As a transaction, run again when InnoDB chose it as a deadlock's victim (it rolled it back
+        whole). Two first writers of one shared state row take an InnoDB lock each and then wait on
+        each other's; InnoDB's advice is to retry, which the rules allow: they are run whole."""
+        for attempt in itertools.count(1):
+            try:
+                return await super().run_whole(work)
+            except StoreUnavailable as exc:
+                if not _deadlocked(exc) or attempt == DEADLOCK_RETRIES:
+                    raise
+            await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+        raise AssertionError("unreachable")
 
     async def ping(self) -> None:
         probe = _MysqlTransaction(self, read_only=True)

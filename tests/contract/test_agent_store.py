@@ -339,3 +339,23 @@ async def test_on_sqlite_appends_and_transactions_of_one_process_wait_their_turn
         assert (await agent.get_session("alice", "held")).session.id == "held"
     finally:
         await store.close()
+
+
+async def test_first_writers_of_shared_state_from_many_sessions_at_once_all_land(agent_store: AgentStore) -> None:
+    # No app: or user: state stored yet, and sixteen sessions of one user writing both at once: the
+    # first writers of a shared row race (on MariaDB, two of them deadlock and InnoDB undoes one).
+    agent = AgentService("agent-a", agent_store, Behavior.PERSISTENT)
+    for s in range(16):
+        await agent.create_session("alice", f"s{s}")
+
+    async def append(s: int, i: int, scope: str) -> None:
+        delta = {f"{scope}:{s}-{i}": i, "own": i}
+        await agent.append_event("alice", f"s{s}", EventInput("inv", "agent", {"actions": {"stateDelta": delta}}))
+
+    for scope in ("user", "app"):  # each scope's first writers on their own
+        appends = [append(s, i, scope) for i in range(3) for s in range(16)]
+        results = await asyncio.gather(*appends, return_exceptions=True)
+        assert [r for r in results if isinstance(r, BaseException)] == []
+    state = (await agent.get_session("alice", "s0")).state
+    for scope in ("user", "app"):
+        assert {k for k in state if k.startswith(scope)} == {f"{scope}:{s}-{i}" for s in range(16) for i in range(3)}
