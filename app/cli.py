@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import structlog
+from dotenv import load_dotenv
 
 from app.stores import migrate_all, scenarios, sql_stores
 from infrastructure.config.loader import ConfigError, load_config
@@ -54,7 +56,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = _config(args)
     configure_logging(config.logging)
     host = args.host or os.environ.get("HOST") or config.server.host
-    port = int(args.port or os.environ.get("PORT") or config.server.port)
+    port = _port(args.port or os.environ.get("PORT") or config.server.port)
+    listening = _listen(host, port)
     for line in _describe(config):
         log.info("store", detail=line)
     scenario, _ = scenarios(config)
@@ -85,8 +88,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
     gc.collect()
     gc.freeze()
     log.info("serving", host=host, port=port, auth=config.auth.mode.value)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, server_header=False))
+    server.run(sockets=[listening])
     return 0
+
+
+class CannotListen(Exception):
+    pass
+
+
+def _port(value: int | str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"PORT: {value!r} is not a port number (0-65535)")
+    return port
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything else is done: a taken port is one clear line."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise CannotListen(f"cannot listen on {host}:{port}: {reason}") from exc
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -197,8 +225,14 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+# `serve` could not listen (the address is taken, or not this machine's); 3 is check-config's Scenario D.
+EXIT_CANNOT_LISTEN = 4
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # Variables a .env file in the working directory sets, unless the environment already does.
+    load_dotenv(Path.cwd() / ".env", override=False)
     try:
         return int(args.run(args))
     except ConfigError as exc:
@@ -207,6 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigrationFailed as exc:
         print(f"session-store: {'cannot start' if args.command == 'serve' else 'failed'}: {exc}", file=sys.stderr)
         return 1
+    except CannotListen as exc:
+        print(f"session-store: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_LISTEN
 
 
 if __name__ == "__main__":

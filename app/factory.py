@@ -21,7 +21,7 @@ from app.dependencies import provide_gateway
 from app.docs import docs_ui
 from app.identity import CookieMiddleware, provide_caller, provide_user_id
 from app.middleware import RequestContextMiddleware
-from app.problems import problem_details, require_json_body, undecodable, unexpected, validation_failed
+from app.problems import check_request, problem_details, undecodable, unexpected, validation_failed
 from app.stores import Stores, open_stores
 from domain.gateway.service import GatewayService
 from domain.ports import IdentityProvider
@@ -77,7 +77,7 @@ def create_app(
             UnicodeDecodeError: undecodable,
             RecursionError: undecodable,
         },
-        before_request=require_json_body,
+        before_request=check_request,
         request_max_body_size=config.server.max_body_size,
         openapi_config=OpenAPIConfig(
             title="Session Store",

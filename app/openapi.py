@@ -14,7 +14,8 @@ _MEANINGS = {
     409: "Conflicts with what is stored (a taken id).",
     412: "`If-Match` names a version that is no longer current; nothing was written.",
     415: "The request body is not application/json.",
-    422: "The body refers to something that does not exist (a deployment's agentId).",
+    422: "A text holds a NUL character (U+0000), or the body refers to something that does not exist "
+    "(a deployment's agentId); `invalid-params` names the field.",
     413: "The request body is over the configured limit (server.max_body_size).",
     500: "An unexpected error; logged with the request's id, no detail leaks.",
     501: "The store behind this route is not configured.",
@@ -23,8 +24,8 @@ _MEANINGS = {
 
 
 def errors(*statuses: int, store: bool = True) -> dict[int, ResponseSpec]:
-    """Problem-details responses for these statuses, the 500 any route can answer, and the 503 of any
-    store-backed route."""
+    """Problem-details responses for these statuses, the 422 and 500 any route can answer (a NUL in a
+    path, query or body), and the 401 and 503 of any store-backed route."""
     return {
         status: ResponseSpec(
             data_container=ProblemDetails,
@@ -32,5 +33,5 @@ def errors(*statuses: int, store: bool = True) -> dict[int, ResponseSpec]:
             media_type="application/problem+json",
             generate_examples=False,
         )
-        for status in sorted({*statuses, 500, *([401, 503] if store else [])})
+        for status in sorted({*statuses, 422, 500, *([401, 503] if store else [])})
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
@@ -20,6 +21,7 @@ from litestar.plugins.problem_details import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from domain.checks import NUL_REASON, nul_at
 from domain.errors import (
     Conflict,
     Forbidden,
@@ -135,8 +137,14 @@ def undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
     return problem(400, "Bad Request", f"the request body {reason}", extra=params).to_response(request)
 
 
-async def require_json_body(request: Request[Any, Any, Any]) -> None:
-    """A body must say it is JSON: text/plain or a form is refused (415), not parsed by guesswork."""
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    """Before any handler runs: a body must say it is JSON (text/plain or a form is refused with 415,
+    not parsed by guesswork), and no text anywhere may hold a NUL character, which PostgreSQL cannot
+    store: refused with 422 naming the field, so that no store ever sees one and nothing is written."""
+    for source, values in (("path", request.path_params), ("query", request.query_params)):
+        for name, value in values.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise _nul(name, source)
     if request.method not in ("POST", "PUT", "PATCH") or request.headers.get("content-length") in (None, "0"):
         return
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -144,6 +152,20 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
         raise problem(
             415, "Unsupported Media Type", f"the request body must be application/json, not {media_type or 'untyped'}"
         )
+    body = await request.body()
+    if b"\\u0000" in body:  # JSON's only way to carry a NUL; a decoder error is the handler's to report
+        try:
+            field = nul_at(msgspec.json.decode(body), "")
+        except (msgspec.DecodeError, RecursionError):
+            return
+        if field is not None:
+            raise _nul(field or "body", "body")
+
+
+def _nul(name: str, source: str) -> ProblemDetailsException:
+    params = [{"name": name.replace("\x00", "\\u0000"), "reason": NUL_REASON, "in": source}]
+    detail = f"{params[0]['name']}: {NUL_REASON}"
+    return problem(422, "Unprocessable Content", detail, extra={"invalid-params": params})
 
 
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, Unprocessable
 
 MAX_NAME_LENGTH = 255
 # Ids travel in URL paths and log lines: keep them to a character set that needs no escaping.
@@ -26,6 +27,34 @@ def check_name(field: str, value: str) -> str:
     if len(value) > MAX_NAME_LENGTH:
         raise InvalidInput(field, f"must be at most {MAX_NAME_LENGTH} characters")
     return value
+
+
+NUL_REASON = "must not contain a NUL character (U+0000)"
+
+
+def nul_at(value: Any, path: str) -> str | None:
+    """Where a NUL character is in a JSON-like value (in a key or a string), as a dotted path from
+    `path`; None if nowhere. No store may be handed one: PostgreSQL cannot keep it in text or jsonb."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found = where if "\x00" in str(key) else nul_at(item, where)
+            if found is not None:
+                return found.replace("\x00", "\\u0000")
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_at(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def refuse_nul(value: Any, field: str) -> None:
+    where = nul_at(value, field)
+    if where is not None:
+        raise Unprocessable(where, NUL_REASON)
 
 
 def epoch_ms() -> int:

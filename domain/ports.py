@@ -23,7 +23,7 @@ class SessionFilter:
     user_id: str
     agent_id: str | None = None
     project_id: str | None = None
-    # Matches the session name or the text of any of its tasks, case-insensitively.
+    # Folded (domain.search.needle): found in the session's name or a task's text (domain.search).
     text: str | None = None
 
 

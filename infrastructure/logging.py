@@ -47,7 +47,7 @@ def configure_logging(config: LoggingConfig) -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(config.level.upper())
+    root.setLevel(config.level.value)
     # uvicorn's own access log would duplicate ours (which carries the request id).
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []

@@ -59,12 +59,11 @@ class AgentService:
     async def create_session(
         self, user_id: str, session_id: str | None = None, state: dict[str, Any] | None = None
     ) -> SessionView:
-        async with self.store.unit_of_work() as uow:
-            view = await self._create(uow, user_id, session_id or uuid.uuid4().hex, StateDelta.split(state))
-            await uow.commit()
-        return view
+        delta, session_id = StateDelta.split(state), session_id or uuid.uuid4().hex
+        # Run whole: its first write of shared state may race others' (see AgentStore.run).
+        return await self.store.run(lambda repositories: self._create(repositories, user_id, session_id, delta))
 
-    async def _create(self, uow: AgentUnitOfWork, user_id: str, session_id: str, delta: StateDelta) -> SessionView:
+    async def _create(self, uow: AgentRepositories, user_id: str, session_id: str, delta: StateDelta) -> SessionView:
         check_id("sessionId", session_id)
         if await uow.sessions.get(user_id, session_id) is not None:
             raise Conflict(f"session {session_id!r} already exists")
@@ -254,7 +253,7 @@ async def _owned(uow: AgentUnitOfWork, user_id: str, session_id: str, *, for_upd
     return session
 
 
-async def _state(uow: AgentUnitOfWork, session: AgentSession) -> dict[str, Any]:
+async def _state(uow: AgentRepositories, session: AgentSession) -> dict[str, Any]:
     return merged_state(session.state, await uow.states.app(), await uow.states.user(session.user_id))
 
 

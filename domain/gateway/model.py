@@ -8,8 +8,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from domain.checks import refuse_nul
 from domain.errors import InvalidInput
 from domain.paging import SortKey
+from domain.search import fold, fold_bubbles
 
 
 def new_session_id() -> str:
@@ -31,6 +33,9 @@ class Session:
     @property
     def sort_key(self) -> SortKey:
         return SortKey(self.updated_time, self.id)
+
+    def search_name(self) -> str | None:
+        return fold(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,12 @@ class ChatTask:
 
     def metadata(self) -> dict[str, Any]:
         return json.loads(self.task_metadata) if self.task_metadata else {}
+
+    def search_message(self) -> str | None:
+        return fold(self.user_message)
+
+    def search_bubbles(self) -> str:
+        return fold_bubbles(self.message_bubbles)
 
     def resaved(self, draft: ChatTask) -> ChatTask:
         """This stored task saved again as `draft`: the new bubbles and metadata, the stored user message
@@ -119,6 +130,7 @@ def parse_bubbles(text: str) -> list[Any]:
         raise InvalidInput("messageBubbles", f"is not valid JSON ({exc})") from exc
     if not isinstance(bubbles, list) or not bubbles:
         raise InvalidInput("messageBubbles", "must be a JSON string holding a non-empty array")
+    refuse_nul(bubbles, "messageBubbles")
     return bubbles
 
 
@@ -131,6 +143,7 @@ def parse_metadata(text: str | None) -> dict[str, Any] | None:
         raise InvalidInput("taskMetadata", f"is not valid JSON ({exc})") from exc
     if not isinstance(metadata, dict):
         raise InvalidInput("taskMetadata", "must be a JSON string holding an object")
+    refuse_nul(metadata, "taskMetadata")
     return metadata
 
 

@@ -22,6 +22,7 @@ from domain.gateway.model import (
 )
 from domain.paging import Page, PageRequest, page_of
 from domain.ports import FeedbackFilter, GatewayRepositories, GatewayStore, GatewayUnitOfWork, SessionFilter
+from domain.search import needle
 
 MAX_SEARCH_LENGTH = 255
 
@@ -89,7 +90,7 @@ class GatewayService:
             raise InvalidInput("query", "must not be empty")
         if len(query) > MAX_SEARCH_LENGTH:
             raise InvalidInput("query", f"must be at most {MAX_SEARCH_LENGTH} characters")
-        return await self._session_page(SessionFilter(user_id, text=query.strip()), page)
+        return await self._session_page(SessionFilter(user_id, text=needle(query)), page)
 
     async def _session_page(self, where: SessionFilter, page: PageRequest) -> Page[Session]:
         async with self._store.unit_of_work(read_only=True) as uow:

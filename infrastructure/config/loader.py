@@ -15,11 +15,14 @@ from typing import Any
 
 import msgspec
 import yaml
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 
 from infrastructure.config.model import (
     DEFAULT_AGENT_NAME,
     DEFAULT_AGENT_URL,
     DEFAULT_AGENT_URL_VARIABLE,
+    DEFAULT_GATEWAY_URL,
     AgentConfig,
     AuthMode,
     Config,
@@ -35,10 +38,19 @@ class ConfigError(ValueError):
     """A mistake in the configuration: one line that names the field."""
 
 
+# The built-in configuration, and what a file that omits these sections gets: the variables
+# .env.example lists. (Without `agents:`, one agent, `default`, on ${AGENT_DATABASE_URL, ...}.)
+BUILT_IN: dict[str, Any] = {
+    "session_service": {"type": "sql", "database_url": f"${{WEB_UI_GATEWAY_DATABASE_URL, {DEFAULT_GATEWAY_URL}}}"},
+    "platform_service": {"database_url": "${PLATFORM_DATABASE_URL}"},
+}
+
+
 def load_config(path: str | Path | None, environ: Mapping[str, str] | None = None) -> Config:
     environ = os.environ if environ is None else environ
     if path is None:
-        return _validate({}, {}, "built-in default", environ)
+        unset: dict[str, str] = {}
+        return _validate(_substitute(BUILT_IN, environ, "$", unset), unset, "built-in default", environ)
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -49,8 +61,27 @@ def load_config(path: str | Path | None, environ: Mapping[str, str] | None = Non
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of settings")
-    unset: dict[str, str] = {}
+    _require_types(raw)
+    unset = {}
+    raw = {**{key: value for key, value in BUILT_IN.items() if key not in raw}, **raw}
     return _validate(_substitute(raw, environ, "$", unset), unset, str(path), environ)
+
+
+def _require_types(raw: dict[str, Any]) -> None:
+    """A store given a database_url but no type would run in memory and lose everything at the next
+    restart: say so, instead of guessing either way."""
+    stores = [("session_service", raw.get("session_service"))]
+    agents = raw.get("agents")
+    for i, agent in enumerate(agents if isinstance(agents, list) else []):
+        if isinstance(agent, dict):
+            named = f" (agent {agent['name']!r})" if "name" in agent else ""
+            stores.append((f"agents[{i}].session_service{named}", agent.get("session_service")))
+    for where, store in stores:
+        if isinstance(store, dict) and store.get("database_url") is not None and "type" not in store:
+            raise ConfigError(
+                f"{where}.type is missing: a store with a database_url needs type: sql "
+                "(type: memory keeps nothing across restarts)"
+            )
 
 
 def _substitute(value: Any, environ: Mapping[str, str], where: str, unset: dict[str, str]) -> Any:
@@ -102,6 +133,9 @@ def _field(where: str) -> str:
 def _validate(
     data: dict[str, Any], unset: dict[str, str], source: str, environ: Mapping[str, str] | None = None
 ) -> Config:
+    logging = data.get("logging")
+    if isinstance(logging, dict) and isinstance(logging.get("level"), str):  # `info` means INFO, as in logging
+        data = {**data, "logging": {**logging, "level": logging["level"].upper()}}
     try:
         config = msgspec.convert(data, Config, strict=False)
     except msgspec.ValidationError as exc:
@@ -124,8 +158,14 @@ def _require_auth(config: Config) -> None:
     auth = config.auth
     if auth.mode is AuthMode.JWT and not (auth.jwt.secret or auth.jwt.public_key_file):
         raise ConfigError("auth.jwt: mode jwt needs auth.jwt.secret (HS256) or auth.jwt.public_key_file (RS256/ES256)")
-    if auth.mode is AuthMode.JWT and auth.jwt.public_key_file and not Path(auth.jwt.public_key_file).is_file():
-        raise ConfigError(f"auth.jwt.public_key_file: no such file {auth.jwt.public_key_file}")
+    if auth.mode is AuthMode.JWT and auth.jwt.public_key_file:
+        key_file = Path(auth.jwt.public_key_file)
+        if not key_file.is_file():
+            raise ConfigError(f"auth.jwt.public_key_file: no such file {key_file}")
+        try:  # as serve would load it: refused here, not at the first request
+            serialization.load_pem_public_key(key_file.read_bytes())
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise ConfigError(f"auth.jwt.public_key_file: {key_file} is not a PEM public key") from exc
     if auth.mode is AuthMode.TRUSTED_HEADER and not auth.trusted_header.token:
         raise ConfigError("auth.trusted_header.token: mode trusted-header needs the proxy's bearer token")
 

@@ -59,8 +59,16 @@ class ServerConfig(_Strict, frozen=True):
     statement_timeout_ms: Annotated[int, msgspec.Meta(ge=100)] = 30_000
 
 
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+
 class LoggingConfig(_Strict, frozen=True):
-    level: str = "INFO"
+    level: LogLevel = LogLevel.INFO
     format: LogFormat = LogFormat.AUTO
 
 

@@ -9,6 +9,7 @@ from domain.errors import Conflict
 from domain.gateway.model import ChatTask, Feedback, Session
 from domain.paging import SortKey
 from domain.ports import FeedbackFilter, SessionFilter
+from domain.search import found_in
 from infrastructure.memory.journal import MemoryStore, MemoryUnitOfWork, Table, ordered_page
 
 
@@ -46,13 +47,13 @@ class MemorySessionRepository:
             and (where.project_id is None or s.project_id == where.project_id)
         ]
         if where.text is not None:
-            needle = where.text.casefold()
+            text = where.text
             with_text = {
                 t.session_id
                 for t in self._t.tasks.rows.values()
-                if needle in f"{t.user_message or ''}\n{t.message_bubbles}".casefold()
+                if found_in(text, t.search_message(), t.search_bubbles())
             }
-            found = [s for s in found if needle in (s.name or "").casefold() or s.id in with_text]
+            found = [s for s in found if found_in(text, s.search_name()) or s.id in with_text]
         return found
 
     async def find(

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import migrations
 from infrastructure.sql.backend import LockTimeout, backend_for
-from infrastructure.sql.urls import redact, sync_url
+from infrastructure.sql.urls import redact, secrets_of
 
 MIGRATIONS = Path(migrations.__file__).resolve().parent
 
@@ -107,9 +107,8 @@ def connectable(lineage: str, url: str) -> Engine:
 
 def reason(lineage: str, url: str, exc: SQLAlchemyError) -> str:
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    password = sync_url(url).password
-    if password:
-        detail = detail.replace(str(password), "***")
+    for secret in secrets_of(url):
+        detail = detail.replace(secret, "***")
     return f"{lineage} store at {redact(url)}: {detail}"
 
 

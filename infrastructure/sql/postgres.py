@@ -153,13 +153,17 @@ WITH s AS (
     WHERE sessions.user_id = EXCLUDED.user_id
     RETURNING id, (xmax = 0) AS created
 ), t AS (
-    INSERT INTO chat_tasks AS c
-        (id, session_id, user_id, user_message, message_bubbles, task_metadata, created_time, updated_time)
-    SELECT CAST(:tid AS VARCHAR), s.id, CAST(:user AS VARCHAR), :message, :bubbles, :metadata, :now, :now
+    INSERT INTO chat_tasks AS c (id, session_id, user_id, user_message, message_bubbles, task_metadata,
+        created_time, updated_time, search_message, search_bubbles)
+    SELECT CAST(:tid AS VARCHAR), s.id, CAST(:user AS VARCHAR), :message, :bubbles, :metadata, :now, :now,
+        :search_message, :search_bubbles
     FROM s
     ON CONFLICT (id) DO UPDATE SET
         user_message = COALESCE(EXCLUDED.user_message, c.user_message),
+        search_message = CASE WHEN EXCLUDED.user_message IS NULL THEN c.search_message
+                         ELSE EXCLUDED.search_message END,
         message_bubbles = EXCLUDED.message_bubbles,
+        search_bubbles = EXCLUDED.search_bubbles,
         task_metadata = CASE
             WHEN c.task_metadata IS NULL OR NOT (CAST(c.task_metadata AS JSONB) ? 'feedback')
                 OR (EXCLUDED.task_metadata IS NOT NULL AND CAST(EXCLUDED.task_metadata AS JSONB) ? 'feedback')
@@ -257,6 +261,8 @@ class PostgresBackend(Backend):
             "message": task.user_message,
             "bubbles": task.message_bubbles,
             "metadata": task.task_metadata,
+            "search_message": task.search_message(),
+            "search_bubbles": task.search_bubbles(),
         }
         autocommit = _PgTransaction(self.pool, read_only=True)
         try:

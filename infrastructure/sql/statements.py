@@ -20,6 +20,11 @@ def update_row(table: Table, *key: str) -> Query:
     return Query(update(table).where(where).values({c: bindparam(c.name) for c in table.c if c.name not in key}))
 
 
+def entity_columns(table: Table) -> list[Any]:
+    """The columns an entity is read from: not the ones kept for search (domain.search)."""
+    return [column for column in table.c if not column.name.startswith("search_")]
+
+
 def fields(entity: Any) -> dict[str, Any]:
     """A frozen dataclass's fields by name (the domain's entities have slots)."""
     return {name: getattr(entity, name) for name in entity.__slots__}

@@ -37,6 +37,11 @@ def parse_url(url: str) -> URL:
             f"unsupported database {parsed.get_backend_name()!r} in {redact(url)!r}: "
             "use sqlite:///, postgresql:// or mysql+pymysql://"
         )
+    if parsed.get_backend_name() == "sqlite" and parsed.host:
+        raise BadDatabaseURL(
+            f"{url!r} names a host, which SQLite has not: a file is sqlite:///relative/path.db (three "
+            "slashes) or sqlite:////absolute/path.db (four)"
+        )
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise BadDatabaseURL(
             f"{url!r} is an in-memory SQLite database, a new one on every connection, which no "
@@ -45,12 +50,32 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
+# Drivers take a password from the query string too (`?password=`, pymysql's `?passwd=`).
+_SECRET_PARAMETERS = frozenset({"password", "passwd", "pass", "pwd"})
+
+
 def redact(url: str | URL) -> str:
-    """The URL with its password masked: the only form of a URL that may reach a log or a response."""
+    """The URL with its passwords masked, in the userinfo and in the query string: the only form of a
+    URL that may reach a log or a response."""
     try:
-        return (make_url(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
+        parsed = make_url(url) if isinstance(url, str) else url
     except ArgumentError:
         return "<unparseable URL>"
+    masked = {key: "__masked__" for key in parsed.query if key.lower() in _SECRET_PARAMETERS}
+    return parsed.update_query_dict(masked).render_as_string(hide_password=True).replace("__masked__", "***")
+
+
+def secrets_of(url: str) -> list[str]:
+    """The URL's passwords, to be masked wherever a driver's message repeats them."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return []
+    found = [str(parsed.password)] if parsed.password else []
+    for key, value in parsed.query.items():
+        if key.lower() in _SECRET_PARAMETERS:
+            found += [value] if isinstance(value, str) else list(value)
+    return [secret for secret in found if secret]
 
 
 def sync_url(url: str) -> URL:

@@ -127,8 +127,14 @@ WEIRD_KEYS = {'we"ird\\key': [1, {"x": None}], "ünï": "cödé", "a.b": 1, "$x"
 
 @pytest.mark.parametrize(
     "delta",
-    [{}, {"k": 1}, {"nested": {"b": 2}, "gone": None}, WEIRD_KEYS, {f"key {i}": i for i in range(200)}],
-    ids=["empty", "one", "nested", "weird-keys", "200-keys"],
+    [
+        {},
+        {"k": 1},
+        {"nested": {"b": 2}, "gone": None},
+        WEIRD_KEYS,
+        {f'key "{i}" \\ . $ [{i}]': [i, {"x": str(i)}] for i in range(500)},
+    ],
+    ids=["empty", "one", "nested", "weird-keys", "500-keys"],
 )
 async def test_an_append_moves_the_session_on_by_one_and_merges_every_scope_shallowly(
     agent_store: AgentStore, delta: dict[str, Any]

@@ -12,15 +12,24 @@ import pytest
 
 from tests.e2e.server import Server
 
+# The variables a config reads: the tests' own environment must not choose the stores.
+STORE_VARIABLES = (
+    "SESSION_STORE_CONFIG",
+    "WEB_UI_GATEWAY_DATABASE_URL",
+    "PLATFORM_DATABASE_URL",
+    "AGENT_DATABASE_URL",
+)
+
 
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in STORE_VARIABLES}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **(env or {})},
+        env={**clean, **(env or {})},
     )
 
 
@@ -38,20 +47,20 @@ def test_db_upgrade_then_current(tmp_path: Path) -> None:
         return result.stdout.strip().splitlines()
 
     assert run("db", "current") == [
-        f"gateway store at {gateway}: empty (behind head 0001)",
-        f"agent store at {agent}: empty (behind head 0001)",
+        f"gateway store at {gateway}: empty (behind head 0003)",
+        f"agent store at {agent}: empty (behind head 0002)",
     ]
     assert run("db", "upgrade") == [
-        f"gateway store at {gateway}: empty -> 0001",
-        f"agent store at {agent}: empty -> 0001",
+        f"gateway store at {gateway}: empty -> 0003",
+        f"agent store at {agent}: empty -> 0002",
     ]
     assert run("db", "upgrade") == [
-        f"gateway store at {gateway}: 0001 (current)",
-        f"agent store at {agent}: 0001 (current)",
+        f"gateway store at {gateway}: 0003 (current)",
+        f"agent store at {agent}: 0002 (current)",
     ]
     assert run("db", "current") == [
-        f"gateway store at {gateway}: 0001 (current)",
-        f"agent store at {agent}: 0001 (current)",
+        f"gateway store at {gateway}: 0003 (current)",
+        f"agent store at {agent}: 0002 (current)",
     ]
 
 
@@ -71,12 +80,12 @@ def test_db_downgrade_history_and_check(tmp_path: Path) -> None:
     run("db", "upgrade")
     assert f"gateway store at {gateway}: matches the schema the code uses" in run("db", "check")
     history = run("db", "history", "--lineage", "agent")
-    assert f"agent store at {agent}:" in history and "0001 (head) (current)" in history
+    assert f"agent store at {agent}:" in history and "0002 (head) (current)" in history
     assert "gateway store" not in history
     assert run("db", "downgrade", "--lineage", "agent", "base").strip() == f"agent store at {agent}: now at empty"
     checked = run("db", "check", status=1)  # the agent store is behind: check says so
     assert f"agent store at {agent}: " in checked and "db upgrade" in checked
-    assert run("db", "current").splitlines()[1] == f"agent store at {agent}: empty (behind head 0001)"
+    assert run("db", "current").splitlines()[1] == f"agent store at {agent}: empty (behind head 0002)"
     run("db", "upgrade")
     assert run("db", "check").count("matches the schema the code uses") == 2
 

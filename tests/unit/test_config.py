@@ -174,3 +174,11 @@ def test_an_agent_without_its_variable_names_the_agent(tmp_path: Path) -> None:
         load_config(path, {})
     assert "agents[0].session_service.database_url (agent 'agent-a')" in str(caught.value)
     assert "AGENT_A_DATABASE_URL" in str(caught.value)
+
+
+def test_a_jwt_public_key_file_that_is_not_a_key_is_refused_at_load(tmp_path: Path) -> None:
+    key = tmp_path / "jwt.pem"
+    key.write_text("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n")
+    text = f"auth:\n  mode: jwt\n  jwt:\n    public_key_file: {key}\n"
+    with pytest.raises(ConfigError, match=r"auth\.jwt\.public_key_file: .* is not a PEM public key"):
+        load_config(write(tmp_path, text), {})

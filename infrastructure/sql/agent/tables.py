@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKeyConstraint, Index, MetaData, String, Table, UniqueConstraint
 
-from infrastructure.sql.types import EpochMs, Id, LongText
+from infrastructure.sql.types import EpochMs, Id, LongText, compare_exactly
 
 metadata = MetaData(
     naming_convention={
@@ -84,3 +84,5 @@ agent_runs = Table(
     Column("created_time", EpochMs, nullable=False),
     Column("ended_time", EpochMs),
 )
+
+compare_exactly(metadata)

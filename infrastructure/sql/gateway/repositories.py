@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Table, and_, bindparam, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Table, bindparam, delete, exists, func, or_, select, true
 
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
 from domain.paging import SortKey
@@ -16,7 +16,7 @@ from domain.ports import FeedbackFilter, SessionFilter
 from infrastructure.sql.connection import Connection, Query
 from infrastructure.sql.gateway.tables import chat_tasks, feedback, sessions
 from infrastructure.sql.keyset import after_key, ordered
-from infrastructure.sql.statements import fields, insert_row, update_row
+from infrastructure.sql.statements import entity_columns, fields, insert_row, update_row
 
 
 def session_of(row: Any) -> Session:
@@ -50,7 +50,7 @@ class _Repository:
     _update: Query
 
     def __init_subclass__(cls) -> None:
-        by_id = select(cls.table).where(cls.table.c.id == bindparam("key"))
+        by_id = select(*entity_columns(cls.table)).where(cls.table.c.id == bindparam("key"))
         cls._by_id, cls._by_id_locked = Query(by_id), Query(by_id.with_for_update())
         cls._insert, cls._update = insert_row(cls.table), update_row(cls.table, "id")
 
@@ -60,11 +60,15 @@ class _Repository:
     async def _one(self, key: str, *, for_update: bool = False) -> Any:
         return await self._db.first(self._by_id_locked if for_update else self._by_id, {"key": key})
 
+    def _values(self, entity: Any) -> dict[str, Any]:
+        """The entity's row: its fields, and what a table keeps beside them."""
+        return fields(entity)
+
     async def _add(self, entity: Any) -> None:
-        await self._db.run(self._insert, fields(entity))
+        await self._db.run(self._insert, self._values(entity))
 
     async def _replace(self, entity: Any) -> None:
-        values = fields(entity)
+        values = self._values(entity)
         values["key_id"] = values.pop("id")
         await self._db.run(self._update, values)
 
@@ -84,12 +88,19 @@ class _Repository:
         time_col, id_col = self.table.c[time_column], self.table.c.id
         if after is not None:
             conditions = [*conditions, after_key(time_col, id_col, after, descending=descending)]
-        statement = select(self.table).where(*conditions).order_by(*ordered(time_col, id_col, descending=descending))
+        statement = (
+            select(*entity_columns(self.table))
+            .where(*conditions)
+            .order_by(*ordered(time_col, id_col, descending=descending))
+        )
         return list(await self._db.rows(statement.limit(limit).offset(offset or None)))
 
 
 class SqlSessionRepository(_Repository):
     table = sessions
+
+    def _values(self, session: Session) -> dict[str, Any]:
+        return {**fields(session), "search_name": session.search_name()}
 
     async def add(self, session: Session) -> None:
         await self._add(session)
@@ -110,15 +121,15 @@ class SqlSessionRepository(_Repository):
             conditions.append(sessions.c.agent_id == where.agent_id)
         if where.project_id is not None:
             conditions.append(sessions.c.project_id == where.project_id)
-        if where.text is not None:
+        if where.text is not None:  # folded, as the search columns are (domain.search): compared exactly
             in_tasks = exists().where(
                 chat_tasks.c.session_id == sessions.c.id,
                 or_(
-                    chat_tasks.c.user_message.icontains(where.text, autoescape=True),
-                    chat_tasks.c.message_bubbles.icontains(where.text, autoescape=True),
+                    chat_tasks.c.search_message.contains(where.text, autoescape=True),
+                    chat_tasks.c.search_bubbles.contains(where.text, autoescape=True),
                 ),
             )
-            conditions.append(or_(sessions.c.name.icontains(where.text, autoescape=True), in_tasks))
+            conditions.append(or_(sessions.c.search_name.contains(where.text, autoescape=True), in_tasks))
         return conditions
 
     async def find(
@@ -157,7 +168,7 @@ def _user_sessions(after: bool) -> Query:
         key = SortKey(bindparam("after_time"), bindparam("after_id"))  # type: ignore[arg-type]
         conditions.append(after_key(sessions.c.updated_time, sessions.c.id, key, descending=True))
     statement = (
-        select(sessions)
+        select(*entity_columns(sessions))
         .where(*conditions)
         .order_by(*ordered(sessions.c.updated_time, sessions.c.id, descending=True))
         .limit(bindparam("limit", type_=Integer))
@@ -173,6 +184,9 @@ _DELETE_SESSION = Query(delete(sessions).where(sessions.c.id == bindparam("key")
 
 class SqlChatTaskRepository(_Repository):
     table = chat_tasks
+
+    def _values(self, task: ChatTask) -> dict[str, Any]:
+        return {**fields(task), "search_message": task.search_message(), "search_bubbles": task.search_bubbles()}
 
     async def add(self, task: ChatTask) -> None:
         await self._add(task)
@@ -200,18 +214,23 @@ class SqlChatTaskRepository(_Repository):
 
 
 def _history(paged: bool, after: bool) -> Query:
-    """The session row joined to its tasks: its owner and its page of history in one round trip."""
-    joined = chat_tasks.c.session_id == sessions.c.id
+    """The session's owner and its page of history in one round trip: the page is taken from the
+    tasks alone (an index range scan of the page, however long the session), then joined to the
+    session's row. Ordering after the join instead would sort every task of the session."""
+    conditions = [chat_tasks.c.session_id == bindparam("sid")]
     if after:
         key = SortKey(bindparam("after_time"), bindparam("after_id"))  # type: ignore[arg-type]
-        joined = and_(joined, after_key(chat_tasks.c.created_time, chat_tasks.c.id, key, descending=False))
+        conditions.append(after_key(chat_tasks.c.created_time, chat_tasks.c.id, key, descending=False))
+    order = ordered(chat_tasks.c.created_time, chat_tasks.c.id, descending=False)
+    tasks = select(*entity_columns(chat_tasks)).where(*conditions).order_by(*order)
+    page = (tasks.limit(bindparam("limit", type_=Integer)) if paged else tasks).subquery("page")
     statement = (
-        select(sessions.c.user_id.label("owner"), *chat_tasks.c)
-        .select_from(sessions.outerjoin(chat_tasks, joined))
+        select(sessions.c.user_id.label("owner"), *page.c)
+        .select_from(sessions.outerjoin(page, true()))
         .where(sessions.c.id == bindparam("sid"))
-        .order_by(*ordered(chat_tasks.c.created_time, chat_tasks.c.id, descending=False))
+        .order_by(*ordered(page.c.created_time, page.c.id, descending=False))
     )
-    return Query(statement.limit(bindparam("limit", type_=Integer)) if paged else statement)
+    return Query(statement)
 
 
 _HISTORY = {(paged, after): _history(paged, after) for paged in (False, True) for after in (False, True)}
@@ -221,8 +240,11 @@ _DELETE_TASKS = Query(delete(chat_tasks).where(chat_tasks.c.session_id == bindpa
 class SqlFeedbackRepository(_Repository):
     table = feedback
 
+    def _values(self, item: Feedback) -> dict[str, Any]:
+        return {**fields(item), "rating": item.rating.value}
+
     async def add(self, item: Feedback) -> None:
-        await self._db.run(self._insert, {**fields(item), "rating": item.rating.value})
+        await self._add(item)
 
     def _where(self, where: FeedbackFilter) -> list[ColumnElement[bool]]:
         conditions = [feedback.c.user_id == where.user_id]

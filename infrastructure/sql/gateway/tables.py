@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, MetaData, Table
 
-from infrastructure.sql.types import EpochMs, Id, LongText, Name
+from infrastructure.sql.types import EpochMs, Id, LongText, Name, compare_exactly
 
 metadata = MetaData(
     naming_convention={
@@ -24,6 +24,8 @@ sessions = Table(
     Column("project_id", Id),
     Column("created_time", EpochMs, nullable=False),
     Column("updated_time", EpochMs, nullable=False),
+    # The name as search compares it (domain.search): folded by the service, compared exactly here.
+    Column("search_name", LongText),
     # Serve "the caller's sessions, newest activity first" (optionally of one agent) as keyset scans.
     Index("ix_sessions_user_updated", "user_id", "updated_time", "id"),
     Index("ix_sessions_user_agent_updated", "user_id", "agent_id", "updated_time", "id"),
@@ -40,6 +42,9 @@ chat_tasks = Table(
     Column("task_metadata", LongText),
     Column("created_time", EpochMs, nullable=False),
     Column("updated_time", EpochMs, nullable=False),
+    # The user's message and the bubbles' visible text as search compares them (domain.search).
+    Column("search_message", LongText),
+    Column("search_bubbles", LongText),
     Index("ix_chat_tasks_session_created", "session_id", "created_time", "id"),
 )
 
@@ -58,3 +63,5 @@ feedback = Table(
     Index("ix_feedback_session", "session_id"),
     Index("ix_feedback_task", "task_id"),
 )
+
+compare_exactly(metadata)

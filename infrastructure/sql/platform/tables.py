@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, MetaData, String, Table
 
-from infrastructure.sql.types import EpochMs, Id, LongText, Name
+from infrastructure.sql.types import EpochMs, Id, LongText, Name, compare_exactly
 
 metadata = MetaData(
     naming_convention={
@@ -52,3 +52,5 @@ platform_deployments = Table(
     Index("ix_platform_deployments_created", "created_time", "id"),
     Index("ix_platform_deployments_agent", "agent_id"),
 )
+
+compare_exactly(metadata)
