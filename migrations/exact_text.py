@@ -7,7 +7,7 @@ do. Other databases need nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -35,3 +35,8 @@ def convert(tables: Sequence[str], *, exact: bool) -> None:
             key["referred_columns"],
             ondelete=key.get("options", {}).get("ondelete"),
         )
+
+
+def migration(tables: Sequence[str]) -> tuple[Callable[[], None], Callable[[], None]]:
+    """A lineage's (upgrade, downgrade) converting `tables`."""
+    return lambda: convert(tables, exact=True), lambda: convert(tables, exact=False)

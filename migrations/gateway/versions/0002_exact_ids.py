@@ -1,23 +1,7 @@
-"""Ids, user ids and names compare exactly on MySQL/MariaDB (a binary collation); rows are kept.
+"""The gateway tables compare ids, user ids and names exactly on MySQL/MariaDB (a binary
+collation, migrations/exact_text.py); rows are kept. Revision 0002, after 0001, 2026-11-29."""
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-29
-"""
+from migrations.exact_text import migration
 
-from migrations.exact_text import convert
-
-revision = "0002"
-down_revision = "0001"
-branch_labels = None
-depends_on = None
-
-TABLES = ("sessions", "chat_tasks", "feedback")
-
-
-def upgrade() -> None:
-    convert(TABLES, exact=True)
-
-
-def downgrade() -> None:
-    convert(TABLES, exact=False)
+revision, down_revision, branch_labels, depends_on = "0002", "0001", None, None
+upgrade, downgrade = migration(("sessions", "chat_tasks", "feedback"))
