@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+import structlog
 
 from domain.checks import check_id
 from domain.errors import InvalidInput, Unauthenticated
@@ -24,6 +25,24 @@ from domain.ports import Caller
 from infrastructure.config.model import AuthConfig, AuthMode
 
 DEV_USER_HEADER = "x-user-id"
+log = structlog.get_logger("session_store.auth")
+
+
+def _refused(reason: str) -> Unauthenticated:
+    """What the client is told is the same whatever failed (it must not learn which check to beat);
+    the reason goes to the log, without the credential."""
+    log.info("authentication refused", reason=reason)
+    return Unauthenticated("missing or invalid credentials")
+
+
+def _scopes(claims: dict[str, Any]) -> frozenset[str]:
+    """`scope` or `scp`: a space-separated string or a list of strings; any other shape grants nothing."""
+    raw = claims.get("scope", claims.get("scp", ""))
+    if isinstance(raw, str):
+        return frozenset(raw.split())
+    if isinstance(raw, list) and all(isinstance(scope, str) for scope in raw):
+        return frozenset(raw)
+    raise _refused(f"the scope claim is a {type(raw).__name__}, not a string or a list of strings")
 
 
 def _user(field: str, value: str) -> str:
@@ -57,7 +76,7 @@ class JwtIdentity:
     def identify(self, headers: Mapping[str, str], cookie_user: str | None) -> Caller:
         token = _bearer(headers)
         if token is None:
-            raise Unauthenticated("a bearer token is required (Authorization: Bearer <JWT>)")
+            raise _refused("no bearer token")
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -67,16 +86,12 @@ class JwtIdentity:
                 issuer=self._issuer,
                 options={"require": ["sub", "exp"]},
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("the token has expired") from exc
-        except jwt.InvalidTokenError as exc:
-            raise Unauthenticated(f"the token is not valid: {exc}") from exc
+        except jwt.InvalidTokenError as exc:  # expired, bad signature, audience, issuer, malformed
+            raise _refused(f"the token is not valid: {exc}") from exc
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
-            raise Unauthenticated("the token names no subject")
-        raw_scopes = claims.get("scope", claims.get("scp", ""))
-        scopes = raw_scopes.split() if isinstance(raw_scopes, str) else [str(s) for s in raw_scopes or []]
-        return Caller(_user("sub", subject), frozenset(scopes))
+            raise _refused("the token names no subject")
+        return Caller(_user("sub", subject), _scopes(claims))
 
 
 class TrustedHeaderIdentity:
@@ -85,11 +100,11 @@ class TrustedHeaderIdentity:
 
     def identify(self, headers: Mapping[str, str], cookie_user: str | None) -> Caller:
         presented = _bearer(headers)
-        if presented is None or not hmac.compare_digest(presented, self._token):
-            raise Unauthenticated("only the authenticating proxy may call: its bearer token is missing or wrong")
+        if presented is None or not hmac.compare_digest(presented.encode(), self._token.encode()):
+            raise _refused("the proxy's bearer token is missing or wrong")
         user = headers.get(self._header)
         if not user:
-            raise Unauthenticated(f"the proxy sent no {self._header} header")
+            raise _refused(f"the proxy sent no {self._header} header")
         return Caller(_user(self._header, user))
 
 
