@@ -27,7 +27,7 @@ from domain.gateway.service import GatewayService
 from domain.ports import IdentityProvider
 from infrastructure.config.model import Config
 from infrastructure.cookies import CookieSigner
-from infrastructure.identity import identity_for
+from infrastructure.identity import identity_for, identity_headers
 
 log = structlog.get_logger("session_store")
 VERSION = "0.1.0"
@@ -94,6 +94,7 @@ def create_app(
     app.state.stores = stores
     app.state.gateway = GatewayService(stores.gateway)
     app.state.identity = identity or identity_for(config.auth)
+    app.state.identity_headers = identity_headers(config.auth)
     app.state.cookie_signer = signer
     app.state.cookie_config = config.auth.cookie
     app.state.auth_mode = config.auth.mode

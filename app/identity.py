@@ -14,6 +14,7 @@ from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.errors import InvalidInput
 from domain.ports import Caller, IdentityProvider
 from infrastructure.config.model import CookieConfig
 from infrastructure.cookies import CookieSession, CookieSigner
@@ -45,6 +46,9 @@ def _identified(request: Request[Any, Any, Any]) -> Caller:
     cookie_config: CookieConfig = app_state.cookie_config
     identity: IdentityProvider = app_state.identity
     headers = request.headers
+    for name in app_state.identity_headers:
+        if name in headers and len(headers.getall(name)) > 1:
+            raise InvalidInput(name, "must be sent once: which one to believe is not for the server to guess")
     # API clients send no cookie: skip parsing an absent header.
     remembered = signer.verify(request.cookies.get(cookie_config.name)) if "cookie" in headers else None
     caller = identity.identify(headers, remembered.user_id if remembered else None)

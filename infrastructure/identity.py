@@ -108,6 +108,14 @@ class TrustedHeaderIdentity:
         return Caller(_user(self._header, user))
 
 
+def identity_headers(config: AuthConfig) -> frozenset[str]:
+    """The headers that say who is calling in this mode: each must come once. Were the first of two
+    believed, a client could put its own ahead of what an authenticating proxy appends."""
+    if config.mode is AuthMode.TRUSTED_HEADER:
+        return frozenset({"authorization", config.trusted_header.header.lower()})
+    return frozenset({"authorization", DEV_USER_HEADER})
+
+
 def identity_for(config: AuthConfig) -> DevelopmentIdentity | JwtIdentity | TrustedHeaderIdentity:
     if config.mode is AuthMode.JWT:
         if config.jwt.public_key_file:

@@ -6,6 +6,7 @@ import os
 import socket
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.server import Server, free_port
@@ -125,3 +126,30 @@ def test_a_password_in_the_query_string_is_masked_too(tmp_path: Path) -> None:
     everything = checked.stdout + checked.stderr + served.stdout + served.stderr
     assert "hunter2" not in everything and "hunter3" not in everything
     assert "password=***" in served.stderr
+
+
+def test_trusted_header_sent_twice_is_a_400_whichever_comes_first(tmp_path: Path) -> None:
+    # A real server: a test client merges repeated headers into one before the app sees them.
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "session_service:\n  type: memory\nagents: []\n"
+        "auth:\n  mode: trusted-header\n  trusted_header:\n    header: X-Auth-User\n    token: proxy-token\n"
+    )
+    server = Server(config, tmp_path)
+    proxy = ("Authorization", "Bearer proxy-token")
+    try:
+        server.start().wait_ready()
+        for headers in (
+            [("X-Auth-User", "mallory"), proxy, ("X-Auth-User", "carol")],  # a client's own ahead of the proxy's
+            [proxy, ("X-Auth-User", "carol"), ("X-Auth-User", "mallory")],
+            [proxy, ("Authorization", "Bearer proxy-token"), ("X-Auth-User", "carol")],
+        ):
+            response = httpx.post(f"{server.url}/api/v1/sessions", json={"id": "s1"}, headers=headers)
+            assert response.status_code == 400, response.text
+            assert response.json()["invalid-params"][0]["name"] in ("x-auth-user", "authorization")
+        non_ascii = [("Authorization", b"Bearer pr\xf6xy-token"), ("X-Auth-User", "carol")]
+        assert httpx.get(f"{server.url}/api/v1/sessions", headers=non_ascii).status_code == 401  # not a 500
+        mine = httpx.get(f"{server.url}/api/v1/sessions", headers=[proxy, ("X-Auth-User", "carol")])
+        assert mine.status_code == 200 and mine.json()["data"] == []  # nothing was created
+    finally:
+        server.stop()
