@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.access import Caller
 from domain.errors import InvalidInput
-from domain.ports import Caller, IdentityProvider
+from domain.ports import IdentityProvider
 from infrastructure.config.model import CookieConfig
 from infrastructure.cookies import CookieSession, CookieSigner
 
@@ -26,17 +28,17 @@ _COOKIE = "session_store.cookie"
 
 
 def provide_caller(request: Request[Any, Any, Any]) -> Caller:
-    return _identified(request)
+    return caller_of(request)
 
 
 def provide_user_id(request: Request[Any, Any, Any]) -> str:
     # From the request rather than from the `caller` dependency: each dependency Litestar resolves
     # costs more per request than identifying the caller does.
-    return _identified(request).user_id
+    return caller_of(request).user_id
 
 
-def _identified(request: Request[Any, Any, Any]) -> Caller:
-    """The caller, identified once per request whichever dependency asks first."""
+def caller_of(request: ASGIConnection[Any, Any, Any, Any]) -> Caller:
+    """The caller, identified once per request whichever guard or dependency asks first."""
     scope = request.scope
     known: Caller | None = scope.get(_CALLER)  # type: ignore[assignment]
     if known is not None:
@@ -60,7 +62,9 @@ def _identified(request: Request[Any, Any, Any]) -> Caller:
     return caller
 
 
-def remember(request: Request[Any, Any, Any], *, user_id: str | None = None, session_id: str | None = None) -> None:
+def remember(
+    request: ASGIConnection[Any, Any, Any, Any], *, user_id: str | None = None, session_id: str | None = None
+) -> None:
     """Have the response carry an updated cookie (mode none: the user; any mode: the session)."""
     scope = request.scope
     current: CookieSession = scope.get(_COOKIE) or CookieSession()  # type: ignore[assignment]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from domain.access import Caller
 from domain.agent.model import AgentSession, Event, EventRecord, Run, StateDelta
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
 from domain.paging import SortKey
@@ -202,16 +203,6 @@ class PlatformStore(Protocol):
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is calling, as an identity adapter established it."""
-
-    user_id: str
-    scopes: frozenset[str] = frozenset()
-    # Made up for a browser that brought no identity: the app hands it a cookie to keep.
-    anonymous: bool = False
 
 
 class IdentityProvider(Protocol):

@@ -4,8 +4,10 @@
   signed cookie, else a new anonymous user (`anon-<uuid>`) whom the app gives a cookie.
 - jwt: `Authorization: Bearer <token>` verified with PyJWT (HS256 secret, or an RS256/ES256 public
   key); the user is `sub`, scopes come from `scope`/`scp`. `X-User-Id` is ignored.
-- trusted-header: behind an authenticating proxy; the user is the configured header, accepted only
-  from a caller presenting the proxy's own bearer token.
+- trusted-header: behind an authenticating proxy; the user is the configured header and the scopes
+  the configured scopes header, accepted only from a caller presenting the proxy's own bearer token.
+
+What the scopes allow is domain.access; mode none holds every right.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import Any
 import jwt
 import structlog
 
+from domain.access import Caller
 from domain.checks import check_id
 from domain.errors import InvalidInput, Unauthenticated
-from domain.ports import Caller
 from infrastructure.config.model import AuthConfig, AuthMode
 
 DEV_USER_HEADER = "x-user-id"
@@ -63,10 +65,10 @@ class DevelopmentIdentity:
 
     def identify(self, headers: Mapping[str, str], cookie_user: str | None) -> Caller:
         if claimed := headers.get(DEV_USER_HEADER):
-            return Caller(_user("X-User-Id", claimed))
+            return Caller(_user("X-User-Id", claimed), unrestricted=True)
         if cookie_user:
-            return Caller(cookie_user)
-        return Caller(f"anon-{uuid.uuid4().hex}", anonymous=True)
+            return Caller(cookie_user, unrestricted=True)
+        return Caller(f"anon-{uuid.uuid4().hex}", anonymous=True, unrestricted=True)
 
 
 class JwtIdentity:
@@ -95,8 +97,8 @@ class JwtIdentity:
 
 
 class TrustedHeaderIdentity:
-    def __init__(self, header: str, token: str) -> None:
-        self._header, self._token = header.lower(), token
+    def __init__(self, header: str, token: str, scopes_header: str = "x-forwarded-scopes") -> None:
+        self._header, self._token, self._scopes = header.lower(), token, scopes_header.lower()
 
     def identify(self, headers: Mapping[str, str], cookie_user: str | None) -> Caller:
         presented = _bearer(headers)
@@ -105,14 +107,15 @@ class TrustedHeaderIdentity:
         user = headers.get(self._header)
         if not user:
             raise _refused(f"the proxy sent no {self._header} header")
-        return Caller(_user(self._header, user))
+        return Caller(_user(self._header, user), frozenset(headers.get(self._scopes, "").replace(",", " ").split()))
 
 
 def identity_headers(config: AuthConfig) -> frozenset[str]:
     """The headers that say who is calling in this mode: each must come once. Were the first of two
     believed, a client could put its own ahead of what an authenticating proxy appends."""
     if config.mode is AuthMode.TRUSTED_HEADER:
-        return frozenset({"authorization", config.trusted_header.header.lower()})
+        trusted = config.trusted_header
+        return frozenset({"authorization", trusted.header.lower(), trusted.scopes_header.lower()})
     return frozenset({"authorization", DEV_USER_HEADER})
 
 
@@ -125,5 +128,6 @@ def identity_for(config: AuthConfig) -> DevelopmentIdentity | JwtIdentity | Trus
             key, algorithms = config.jwt.secret or "", config.jwt.algorithms or ["HS256"]
         return JwtIdentity(key, algorithms, config.jwt.audience, config.jwt.issuer)
     if config.mode is AuthMode.TRUSTED_HEADER:
-        return TrustedHeaderIdentity(config.trusted_header.header, config.trusted_header.token or "")
+        trusted = config.trusted_header
+        return TrustedHeaderIdentity(trusted.header, trusted.token or "", trusted.scopes_header)
     return DevelopmentIdentity()

@@ -26,10 +26,12 @@ from app.agent_schemas import (
     record_json,
 )
 from app.dependencies import UserId
+from app.guards import reaches_agents, reaches_this_agent
 from app.openapi import errors
 from app.params import Cursor, PageSize
 from app.problems import invalid_params, problem
 from app.stores import Stores
+from domain.access import Caller
 from domain.agent.model import Behavior
 from domain.agent.service import AgentService, EventInput
 from domain.errors import NotFound
@@ -42,10 +44,8 @@ SessionId = Annotated[str, PathParameter(description="The session id (the gatewa
 def provide_agent(
     agent_name: Annotated[str, PathParameter(description="A configured agent's name.")],
     request: Request[Any, Any, Any],
-    user_id: NamedDependency[str],
 ) -> AgentService:
-    # After the caller (see provide_gateway): a caller who cannot be identified learns no agent names.
-    del user_id
+    # After the guard: a caller without the right to this name learns nothing of it.
     stores: Stores = request.app.state.stores
     agent = stores.agents.get(agent_name)
     if agent is None:
@@ -76,13 +76,19 @@ class AgentController(Controller):
     path = "/api/v1/agents"
     tags = ["Agents"]
 
-    @get("/", summary="The configured agents (never their database URLs)", responses=errors(store=False))
-    async def list_agents(self, state: State) -> AgentList:
+    @get(
+        "/",
+        summary="The configured agents the caller may reach (never their database URLs)",
+        guards=[reaches_agents],
+        responses=errors(401, 403, store=False),
+    )
+    async def list_agents(self, state: State, caller: NamedDependency[Caller]) -> AgentList:
         stores: Stores = state.stores
         return AgentList(
             [
                 AgentInfo(name, stores.agent_types[name].value, agent.default_behavior.value)
                 for name, agent in stores.agents.items()
+                if caller.may_reach_agent(name)
             ]
         )
 
@@ -90,6 +96,7 @@ class AgentController(Controller):
 class AgentSessionController(Controller):
     path = "/api/v1/agents/{agent_name:str}"
     tags = ["Agents"]
+    guards = [reaches_this_agent]
     dependencies = {"agent": Provide(provide_agent, sync_to_thread=False)}
 
     @post(

@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
 from app.dependencies import Gateway, UserId
+from app.guards import identified
 from app.identity import remember
 from app.openapi import errors
 from app.params import Cursor, SessionId
@@ -18,6 +19,7 @@ from domain.paging import PageRequest, decode_cursor
 
 class ChatTaskController(Controller):
     path = "/api/v1/sessions/{session_id:str}"
+    guards = [identified]  # who is calling before what they asked: 401 ahead of a 400
     tags = ["Chat tasks"]
 
     @post(

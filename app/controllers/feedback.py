@@ -8,6 +8,7 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 
 from app.dependencies import Gateway, UserId
+from app.guards import identified
 from app.openapi import errors
 from app.params import Cursor, PageNumber, PageSize, page_request
 from app.schemas import FeedbackAccepted, FeedbackCreate, FeedbackList
@@ -19,6 +20,7 @@ OptionalId = Annotated[str | None, Parameter(description="Only feedback on this 
 
 class FeedbackController(Controller):
     path = "/api/v1/feedback"
+    guards = [identified]  # who is calling before what they asked: 401 ahead of a 400
     tags = ["Feedback"]
 
     @post(

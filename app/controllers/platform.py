@@ -1,7 +1,8 @@
 """The platform registry over HTTP: agents, connectors, deployments.
 
 While platform_service.database_url (PLATFORM_DATABASE_URL) is unset, every route answers 501.
-In auth mode jwt, reads need the scope platform:read and writes platform:write.
+Reads need the scope platform:read and writes platform:write (domain.access), in every auth mode
+that authenticates.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, PathParameter
 
+from app.guards import reaches_platform
 from app.openapi import errors
 from app.params import Cursor, PageNumber, PageSize, page_request
 from app.platform_schemas import (
@@ -32,17 +34,14 @@ from app.platform_schemas import (
 )
 from app.problems import problem
 from app.stores import Stores
-from domain.errors import Forbidden
 from domain.platform.model import DeploymentStatus
 from domain.platform.service import PlatformService
-from domain.ports import Caller
-from infrastructure.config.model import AuthMode
 
-READ, WRITE = "platform:read", "platform:write"
 RecordId = Annotated[str, PathParameter(description="The record's id.")]
 
 
-def _platform(request: Request[Any, Any, Any], caller: Caller, scope: str) -> PlatformService:
+def provide_platform(request: Request[Any, Any, Any]) -> PlatformService:
+    # After the guard (reaches_platform): the caller holds the right before learning anything else.
     stores: Stores = request.app.state.stores
     if stores.platform is None:
         raise problem(
@@ -50,13 +49,7 @@ def _platform(request: Request[Any, Any, Any], caller: Caller, scope: str) -> Pl
             "Not Implemented",
             "the platform store is not configured: set PLATFORM_DATABASE_URL (platform_service.database_url)",
         )
-    if request.app.state.auth_mode is AuthMode.JWT and scope not in caller.scopes:
-        raise Forbidden(f"this needs the scope {scope}")
     return stores.platform
-
-
-def provide_reader(request: Request[Any, Any, Any], caller: NamedDependency[Caller]) -> PlatformService:
-    return _platform(request, caller, READ if request.method == "GET" else WRITE)
 
 
 Platform = NamedDependency[PlatformService]
@@ -67,7 +60,8 @@ WRITES = errors(400, 401, 403, 404, 409, 413, 422, 501)
 class PlatformController(Controller):
     path = "/api/v1/platform"
     tags = ["Platform"]
-    dependencies = {"platform": Provide(provide_reader, sync_to_thread=False)}
+    guards = [reaches_platform]
+    dependencies = {"platform": Provide(provide_platform, sync_to_thread=False)}
 
     @get("/agents", summary="Registered agents", responses=READS)
     async def list_agents(

@@ -8,6 +8,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from app.dependencies import Gateway, UserId
+from app.guards import identified
 from app.identity import remember
 from app.openapi import errors
 from app.params import Cursor, PageNumber, PageSize, SessionId, page_request
@@ -16,6 +17,7 @@ from app.schemas import SessionCreate, SessionEnvelope, SessionList, SessionRena
 
 class SessionController(Controller):
     path = "/api/v1/sessions"
+    guards = [identified]  # who is calling before what they asked: 401 ahead of a 400
     tags = ["Sessions"]
 
     @post("/", summary="Create a session", status_code=201, responses=errors(400, 409, 413))

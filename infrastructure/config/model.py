@@ -93,6 +93,9 @@ class JwtConfig(_Strict, frozen=True):
 class TrustedHeaderConfig(_Strict, frozen=True):
     header: str = "X-Forwarded-User"
     token: str | None = None  # the bearer token only the proxy knows
+    # The caller's rights (domain.access), space- or comma-separated, believed like the user: only
+    # with the proxy's token. A request without it holds no scope: an end user.
+    scopes_header: str = "X-Forwarded-Scopes"
 
 
 # RFC 6265's cookie-name: an HTTP token.
