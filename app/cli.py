@@ -7,6 +7,7 @@ on stderr and exit status 2 or 1; never a traceback.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import os
 import socket
@@ -21,7 +22,7 @@ from app.stores import migrate_all, scenarios, sql_stores
 from infrastructure.config.loader import ConfigError, load_config
 from infrastructure.config.model import AuthMode, Config, SessionServiceConfig, StoreType
 from infrastructure.logging import configure_logging
-from infrastructure.secret_key import is_loopback, session_secret_keys
+from infrastructure.secret_key import is_loopback, platform_secret_keys, session_secret_keys
 from infrastructure.sql import migrate, schema_commands
 from infrastructure.sql.migrate import MigrationFailed
 from infrastructure.sql.urls import redact
@@ -82,7 +83,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "use auth.mode jwt or trusted-header in production",
             host=host,
         )
-    app = create_app(config, secret_keys=keys)
+    platform_keys = None
+    if config.platform_service.database_url:
+        platform_keys, generated = platform_secret_keys(os.environ, host)
+        if generated:
+            log.warning(
+                "PLATFORM_SECRET_KEY is not set: platform configs are encrypted with a key generated for "
+                "development and kept in data/platform-secret-key; set PLATFORM_SECRET_KEY in production"
+            )
+    app = create_app(config, secret_keys=keys, platform_keys=platform_keys)
     # What start-up built (modules, routes, engines) lives as long as the process: out of the
     # collector's sight, a full collection no longer walks it each time requests allocate a lot.
     gc.collect()
@@ -144,12 +153,42 @@ def cmd_verify(args: argparse.Namespace) -> int:
 LINEAGES = ("gateway", "agent", "platform")
 
 
+def reseal(config: Config) -> int:
+    """Seal the platform registry's configs under the current PLATFORM_SECRET_KEY, so the keys listed
+    in PLATFORM_SECRET_KEY_PREVIOUS may be dropped."""
+    from infrastructure.sql.platform.store import SqlPlatformStore
+    from infrastructure.sql.platform.vault import SealedByAnotherKey
+
+    url = config.platform_service.database_url
+    if not url:
+        print("no platform store configured: nothing to do")
+        return 0
+    keys, _ = platform_secret_keys(os.environ, config.server.host)
+
+    async def run() -> int:
+        store = SqlPlatformStore.at(url, keys)
+        try:
+            return await store.reseal()
+        finally:
+            await store.close()
+
+    try:
+        rewritten = asyncio.run(run())
+    except SealedByAnotherKey as exc:
+        print(f"session-store: {exc}", file=sys.stderr)
+        return 1
+    print(f"platform store at {redact(url)}: {rewritten} config(s) sealed under the current key")
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command == "revision":
         path = schema_commands.revision(args.lineage, args.message, args.scratch_url)
         print(f"{args.lineage}: new revision {path}")
         return 0
     config = _config(args)
+    if args.db_command == "reseal":
+        return reseal(config)
     stores = [
         (lineage, url) for lineage, url in sql_stores(config) if getattr(args, "lineage", None) in (None, lineage)
     ]
@@ -221,6 +260,11 @@ def parser() -> argparse.ArgumentParser:
         db_commands.add_parser("check", help="compare each SQL store's tables with the schema the code uses")
     )
     check.add_argument("--lineage", choices=LINEAGES)
+    with_config(
+        db_commands.add_parser(
+            "reseal", help="encrypt the platform registry's configs under the current PLATFORM_SECRET_KEY"
+        )
+    )
     db.set_defaults(run=cmd_db)
     return root
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 
 import structlog
@@ -28,6 +29,7 @@ from domain.ports import IdentityProvider
 from infrastructure.config.model import Config
 from infrastructure.cookies import CookieSigner
 from infrastructure.identity import identity_for, identity_headers
+from infrastructure.secret_key import platform_secret_keys
 
 log = structlog.get_logger("session_store")
 VERSION = "0.1.0"
@@ -39,10 +41,15 @@ def create_app(
     stores: Stores | None = None,
     identity: IdentityProvider | None = None,
     secret_keys: list[str] | None = None,
+    platform_keys: list[str] | None = None,
 ) -> Litestar:
     """Build the app. Migrations are not run here: `session-store serve` runs them before this.
-    Without `secret_keys` (tests, embedding) cookies are signed with a key made up for this process."""
-    stores = stores or open_stores(config)
+    Without `secret_keys` (tests, embedding) cookies are signed with a key made up for this process.
+    Without `platform_keys` the platform store's keys come from the environment, as for `serve`: a
+    made-up key would leave what it encrypted unreadable after a restart."""
+    if stores is None and platform_keys is None and config.platform_service.database_url:
+        platform_keys, _ = platform_secret_keys(os.environ, config.server.host)
+    stores = stores or open_stores(config, platform_keys)
     signer = CookieSigner(secret_keys or [secrets.token_urlsafe(32)], config.auth.cookie.max_age)
 
     async def close_stores() -> None:

@@ -8,10 +8,17 @@ import msgspec
 
 from app.schemas import CamelStruct, EpochMs, NonEmptyName, PageMeta, Pagination
 from domain.paging import Page
-from domain.platform.model import Connector, Deployment, PlatformAgent
+from domain.platform.model import Connector, Deployment, PlatformAgent, shown
 
 Status = Literal["pending", "running", "stopped", "failed"]
-Config = Annotated[dict[str, Any], msgspec.Meta(description="Free-form JSON object.")]
+Config = Annotated[
+    dict[str, Any],
+    msgspec.Meta(
+        description="Free-form JSON object. Reads show credentials as `***` (any key on the path like "
+        "pass, pwd, secret, token, key, credential, auth, dsn, cert, private, signature, session or cookie; "
+        "URL passwords); a PATCH that sends `***` back where a read showed it keeps the stored value."
+    ),
+]
 
 
 class AgentCreate(CamelStruct):
@@ -36,7 +43,7 @@ class AgentRecord(CamelStruct):
 
     @classmethod
     def of(cls, a: PlatformAgent) -> AgentRecord:
-        return cls(a.id, a.name, a.description, a.config, a.created_time, a.updated_time)
+        return cls(a.id, a.name, a.description, shown(a.config), a.created_time, a.updated_time)
 
 
 class ConnectorCreate(CamelStruct):
@@ -55,13 +62,13 @@ class ConnectorRecord(CamelStruct):
     id: str
     name: str
     type: str
-    config: Annotated[Config, msgspec.Meta(description="Values under secret-looking keys read `***`.")]
+    config: Config
     created_time: EpochMs
     updated_time: EpochMs
 
     @classmethod
     def of(cls, c: Connector) -> ConnectorRecord:
-        return cls(c.id, c.name, c.type, c.masked_config(), c.created_time, c.updated_time)
+        return cls(c.id, c.name, c.type, shown(c.config), c.created_time, c.updated_time)
 
 
 class DeploymentCreate(CamelStruct):
@@ -86,7 +93,7 @@ class DeploymentRecord(CamelStruct):
 
     @classmethod
     def of(cls, d: Deployment) -> DeploymentRecord:
-        return cls(d.id, d.agent_id, d.status.value, d.config, d.created_time, d.updated_time)
+        return cls(d.id, d.agent_id, d.status.value, shown(d.config), d.created_time, d.updated_time)
 
 
 class AgentRecords(CamelStruct):

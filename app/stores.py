@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from domain.agent.service import AgentService
@@ -58,14 +59,17 @@ def agent_store(agent: AgentConfig, timeout_ms: int | None = None) -> AgentStore
     return SqlAgentStore.at(_url(agent.session_service), agent.name, statement_timeout_ms=timeout_ms)
 
 
-def open_stores(config: Config) -> Stores:
+def open_stores(config: Config, platform_keys: Sequence[str] | None = None) -> Stores:
+    """`platform_keys` (current first) encrypt the platform registry's configs; needed when it is configured."""
     agents = config.agents or []
     scenario, agent_scenarios = scenarios(config)
     platform_url = config.platform_service.database_url
     timeout = config.server.statement_timeout_ms
     platform_store: PlatformStore | None = None
     if platform_url:
-        platform_store = SqlPlatformStore.at(platform_url, statement_timeout_ms=timeout)
+        if not platform_keys:
+            raise ValueError("the platform store needs its secret keys (PLATFORM_SECRET_KEY)")
+        platform_store = SqlPlatformStore.at(platform_url, platform_keys, statement_timeout_ms=timeout)
     return Stores(
         platform=PlatformService(platform_store) if platform_store else None,
         platform_store=platform_store,

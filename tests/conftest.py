@@ -136,7 +136,7 @@ async def platform_store(request: pytest.FixtureRequest) -> AsyncIterator[Platfo
         yield MemoryPlatformStore()
         return
     url = migrated_url(request, request.param, "platform")
-    store = SqlPlatformStore.at(url)
+    store = SqlPlatformStore.at(url, ["test-platform-key"])
     try:
         yield store
     finally:

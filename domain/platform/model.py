@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from domain.paging import SortKey
-
-MASK = "***"
-# Keys under which a connector's config holds credentials: stored as given, never shown back.
-_SECRET_KEY = re.compile(r"pass(word)?|secret|token|api[-_]?key|private[-_]?key|credential|auth", re.IGNORECASE)
+from domain.platform.secrets import masked
 
 
 class DeploymentStatus(StrEnum):
@@ -48,10 +44,6 @@ class Connector:
     def sort_key(self) -> SortKey:
         return SortKey(self.created_time, self.id)
 
-    def masked_config(self) -> dict[str, Any]:
-        masked: dict[str, Any] = mask_secrets(self.config)
-        return masked
-
 
 @dataclass(frozen=True, slots=True)
 class Deployment:
@@ -67,10 +59,7 @@ class Deployment:
         return SortKey(self.created_time, self.id)
 
 
-def mask_secrets(value: Any) -> Any:
-    """The value with every entry under a secret-looking key replaced by `***`, at any depth."""
-    if isinstance(value, dict):
-        return {k: MASK if _SECRET_KEY.search(str(k)) else mask_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
-    return value
+def shown(config: dict[str, Any]) -> dict[str, Any]:
+    """A record's config as every read shows it (domain.platform.secrets)."""
+    result: dict[str, Any] = masked(config)
+    return result

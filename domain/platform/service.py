@@ -1,5 +1,6 @@
-"""The platform registry's use cases. Records are the platform's, not a user's: in jwt mode the
-app asks for the scopes platform:read and platform:write before calling these."""
+"""The platform registry's use cases. Records are the platform's, not a user's: the app asks for
+the scopes platform:read and platform:write (domain.access) before calling these. Configs are
+returned whole; what a client is shown of them is domain.platform.secrets' rule."""
 
 from __future__ import annotations
 
@@ -12,11 +13,19 @@ from domain.checks import check_name, epoch_ms
 from domain.errors import Conflict, NotFound, Unprocessable
 from domain.paging import Page, PageRequest, page_of
 from domain.platform.model import Connector, Deployment, DeploymentStatus, PlatformAgent
+from domain.platform.secrets import keep_masked
 from domain.ports import PlatformStore, PlatformUnitOfWork, RegistryRepository
 
 
 def _new_id() -> str:
     return uuid.uuid4().hex
+
+
+def _with_secrets_kept(changes: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """A PATCH's config that sends back what a read showed keeps the secrets stored there."""
+    if "config" not in changes:
+        return changes
+    return {**changes, "config": keep_masked(changes["config"], stored)}
 
 
 class PlatformService:
@@ -70,7 +79,7 @@ class PlatformService:
                 other = await uow.agent_named(changes["name"])
                 if other is not None and other.id != agent_id:
                     raise Conflict(f"an agent named {changes['name']!r} already exists")
-            agent = replace(agent, **changes, updated_time=self._clock())
+            agent = replace(agent, **_with_secrets_kept(changes, agent.config), updated_time=self._clock())
             await uow.agents.update(agent)
             await uow.commit()
         return agent
@@ -111,7 +120,7 @@ class PlatformService:
             connector = await uow.connectors.get(connector_id)
             if connector is None:
                 raise NotFound("connector", connector_id)
-            connector = replace(connector, **changes, updated_time=self._clock())
+            connector = replace(connector, **_with_secrets_kept(changes, connector.config), updated_time=self._clock())
             await uow.connectors.update(connector)
             await uow.commit()
         return connector
@@ -149,6 +158,7 @@ class PlatformService:
                 raise NotFound("deployment", deployment_id)
             if "agent_id" in changes and await uow.agents.get(changes["agent_id"]) is None:
                 raise Unprocessable("agentId", f"no agent {changes['agent_id']!r} is registered")
+            changes = _with_secrets_kept(changes, deployment.config)
             deployment = replace(deployment, **changes, updated_time=self._clock())
             await uow.deployments.update(deployment)
             await uow.commit()
