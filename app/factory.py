@@ -12,6 +12,7 @@ from litestar.exceptions import ValidationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
+from app.background import RunReaper, reaper_interval
 from app.controllers.agents import AgentController, AgentSessionController
 from app.controllers.chat_tasks import ChatTaskController
 from app.controllers.feedback import FeedbackController
@@ -52,7 +53,10 @@ def create_app(
     stores = stores or open_stores(config, platform_keys)
     signer = CookieSigner(secret_keys or [secrets.token_urlsafe(32)], config.auth.cookie.max_age)
 
+    reaper = RunReaper(stores.agents, reaper_interval(config.runs.ttl_seconds))
+
     async def close_stores() -> None:
+        await reaper.stop()
         await stores.close()
 
     docs_plugins, docs_routes = docs_ui()
@@ -94,6 +98,7 @@ def create_app(
             path="/schema",
             render_plugins=docs_plugins,
         ),
+        on_startup=[reaper.start],
         on_shutdown=[close_stores],
         logging_config=None,
         debug=False,

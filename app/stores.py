@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from domain.agent.model import RunPolicy
 from domain.agent.service import AgentService
 from domain.platform.service import PlatformService
 from domain.ports import AgentStore, GatewayStore, PlatformStore
@@ -65,6 +66,7 @@ def open_stores(config: Config, platform_keys: Sequence[str] | None = None) -> S
     scenario, agent_scenarios = scenarios(config)
     platform_url = config.platform_service.database_url
     timeout = config.server.statement_timeout_ms
+    runs = RunPolicy(config.runs.copy_recent_events, config.runs.ttl_seconds * 1000)
     platform_store: PlatformStore | None = None
     if platform_url:
         if not platform_keys:
@@ -78,7 +80,8 @@ def open_stores(config: Config, platform_keys: Sequence[str] | None = None) -> S
         gateway=gateway_store(config.session_service, timeout),
         gateway_type=config.session_service.type,
         agents={
-            a.name: AgentService(a.name, agent_store(a, timeout), a.session_service.default_behavior) for a in agents
+            a.name: AgentService(a.name, agent_store(a, timeout), a.session_service.default_behavior, runs=runs)
+            for a in agents
         },
         agent_types={a.name: a.session_service.type for a in agents},
     )

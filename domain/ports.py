@@ -278,6 +278,10 @@ class RunRepository(Protocol):
 
     async def update(self, run: Run) -> None: ...
 
+    async def open_since(self, created_before: int, limit: int) -> list[Run]:
+        """Runs not ended and created before `created_before` (epoch ms), oldest first, at most `limit`."""
+        ...
+
 
 class AgentRepositories(Protocol):
     @property

@@ -25,6 +25,16 @@ class Behavior(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class RunPolicy:
+    """How much of a session a RUN_BASED run starts from, and how long a run may stay open."""
+
+    # The newest events of the named session a RUN_BASED run's own session starts with.
+    copy_recent_events: int = 100
+    # A run not ended by then is ended (its RUN_BASED session deleted) by the server itself.
+    ttl_ms: int = 86_400_000
+
+
+@dataclass(frozen=True, slots=True)
 class StateDelta:
     """A change of state, split by scope; `temp:` keys are already gone."""
 

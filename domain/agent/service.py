@@ -14,6 +14,7 @@ from domain.agent.model import (
     Event,
     EventRecord,
     Run,
+    RunPolicy,
     SessionView,
     StateDelta,
     merged_state,
@@ -45,13 +46,22 @@ class Appended:
     version: int
 
 
+DEFAULT_RUNS = RunPolicy()
+
+
 class AgentService:
     def __init__(
-        self, name: str, store: AgentStore, default_behavior: Behavior, clock: Callable[[], int] = epoch_ms
+        self,
+        name: str,
+        store: AgentStore,
+        default_behavior: Behavior,
+        clock: Callable[[], int] = epoch_ms,
+        runs: RunPolicy = DEFAULT_RUNS,
     ) -> None:
         self.name = name
         self.store = store
         self.default_behavior = default_behavior
+        self.runs = runs
         self._clock = clock
 
     # Sessions ---------------------------------------------------------------------------------
@@ -165,8 +175,9 @@ class AgentService:
 
     async def start_run(self, user_id: str, session_id: str, behavior: Behavior | None = None) -> Run:
         """PERSISTENT: the run continues `session_id` (created if new). RUN_BASED: the run gets a
-        session `<session_id>:<run_id>:run` of its own, starting from a copy of `session_id`'s
-        events and state when that session exists (the incumbent meant to copy them, and did not)."""
+        session `<session_id>:<run_id>:run` of its own, starting from a copy of `session_id`'s state
+        and newest events (at most runs.copy_recent_events) when that session exists (the incumbent
+        meant to copy them, and did not)."""
         check_id("sessionId", session_id)
         behavior = behavior or self.default_behavior
         run_id = uuid.uuid4().hex
@@ -195,17 +206,38 @@ class AgentService:
                 raise NotFound("run", run_id)
             if run.ended_time is not None:
                 return run
-            if run.behavior is Behavior.RUN_BASED and await uow.sessions.get(user_id, run.session_id, for_update=True):
-                await uow.sessions.delete(user_id, run.session_id)
-            run = replace(run, ended_time=self._clock())
-            await uow.runs.update(run)
+            run = await self._end(uow, run)
             await uow.commit()
         return run
+
+    async def end_expired_runs(self, batch: int = 100) -> int:
+        """End the runs older than runs.ttl_ms, a batch per transaction (each short, so no request
+        waits long behind it); how many were ended."""
+        ended = 0
+        cutoff = self._clock() - self.runs.ttl_ms
+        while True:
+            async with self.store.unit_of_work() as uow:
+                expired = await uow.runs.open_since(cutoff, batch)
+                for run in expired:
+                    await self._end(uow, run)
+                await uow.commit()
+            ended += len(expired)
+            if len(expired) < batch:
+                return ended
+
+    async def _end(self, uow: AgentUnitOfWork, run: Run) -> Run:
+        if run.behavior is Behavior.RUN_BASED and await uow.sessions.get(run.user_id, run.session_id, for_update=True):
+            await uow.sessions.delete(run.user_id, run.session_id)
+        ended = replace(run, ended_time=self._clock())
+        await uow.runs.update(ended)
+        return ended
 
     # ------------------------------------------------------------------------------------------
 
     async def _copy_events(self, uow: AgentUnitOfWork, user_id: str, parent: AgentSession, target: str) -> None:
-        events = await uow.events.recent(user_id, parent.id)
+        if self.runs.copy_recent_events == 0:
+            return
+        events = await uow.events.recent(user_id, parent.id, limit=self.runs.copy_recent_events)
         for record in events:
             await uow.events.add(user_id, target, record.event())
         copy = await uow.sessions.get(user_id, target)

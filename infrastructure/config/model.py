@@ -115,6 +115,13 @@ class AuthConfig(_Strict, frozen=True):
     cookie: CookieConfig = CookieConfig()
 
 
+class RunsConfig(_Strict, frozen=True):
+    # The newest events of the named session a RUN_BASED run's own session starts with.
+    copy_recent_events: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 100
+    # A run not ended within this many seconds is ended (its RUN_BASED session deleted) by the server.
+    ttl_seconds: Annotated[int, msgspec.Meta(ge=1)] = 86_400
+
+
 class Config(_Strict, frozen=True):
     session_service: SessionServiceConfig = SessionServiceConfig(StoreType.SQL, DEFAULT_GATEWAY_URL)
     platform_service: PlatformServiceConfig = PlatformServiceConfig()
@@ -124,3 +131,4 @@ class Config(_Strict, frozen=True):
     server: ServerConfig = ServerConfig()
     logging: LoggingConfig = LoggingConfig()
     auth: AuthConfig = AuthConfig()
+    runs: RunsConfig = RunsConfig()

@@ -143,6 +143,10 @@ class MemoryRunRepository:
     async def update(self, run: Run) -> None:
         self._t.runs.put(run.id, run)
 
+    async def open_since(self, created_before: int, limit: int) -> list[Run]:
+        stale = [r for r in self._t.runs.rows.values() if r.ended_time is None and r.created_time < created_before]
+        return sorted(stale, key=lambda r: (r.created_time, r.id))[:limit]
+
 
 class MemoryAgentUnitOfWork(MemoryUnitOfWork):
     def __init__(self, tables: _Tables, lock: asyncio.Lock) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from domain.agent.model import AgentSession, Behavior, Event, Run, StateDelta
+from domain.agent.model import AgentSession, Behavior, Event, Run, RunPolicy, StateDelta
 from domain.agent.service import AgentService, EventInput, append_in
-from domain.errors import Conflict
+from domain.errors import Conflict, NotFound
 from domain.paging import PageRequest, SortKey
 from domain.ports import AgentStore
 from tests.conftest import _agent_store
@@ -365,3 +365,47 @@ async def test_first_writers_of_shared_state_from_many_sessions_at_once_all_land
     state = (await agent.get_session("alice", "s0")).state
     for scope in ("user", "app"):
         assert {k for k in state if k.startswith(scope)} == {f"{scope}:{s}-{i}" for s in range(16) for i in range(3)}
+
+
+async def test_a_run_based_run_starts_from_the_newest_events_only(agent_store: AgentStore) -> None:
+    agent = AgentService("agent-a", agent_store, Behavior.PERSISTENT, runs=RunPolicy(copy_recent_events=100))
+    await agent.create_session("alice", "long", {"topic": "tax"})
+    for i in range(250):
+        await agent.append_event("alice", "long", EventInput(f"inv{i}", "user", {}, id=f"e{i:03}"))
+    run = await agent.start_run("alice", "long", Behavior.RUN_BASED)
+    view = await agent.get_session("alice", run.session_id)
+    assert [e.id for e in view.events] == [f"e{i:03}" for i in range(150, 250)]
+    assert view.state["topic"] == "tax"
+    # The run's session continues where the copy ends.
+    appended = await agent.append_event("alice", run.session_id, EventInput("inv", "user", {}, id="next"))
+    assert appended.event.sequence > view.events[-1].sequence
+
+    none_copied = AgentService("agent-a", agent_store, Behavior.PERSISTENT, runs=RunPolicy(copy_recent_events=0))
+    bare = await none_copied.start_run("alice", "long", Behavior.RUN_BASED)
+    assert (await none_copied.get_session("alice", bare.session_id)).events == []
+
+
+async def test_runs_left_open_past_their_ttl_are_ended(agent_store: AgentStore) -> None:
+    now = [1_000_000]
+    agent = AgentService(
+        "agent-a", agent_store, Behavior.PERSISTENT, clock=lambda: now[0], runs=RunPolicy(ttl_ms=60_000)
+    )
+    await agent.create_session("alice", "chat")
+    forgotten = [await agent.start_run("alice", "chat", Behavior.RUN_BASED) for _ in range(3)]
+    persistent = await agent.start_run("alice", "chat", Behavior.PERSISTENT)
+    ended_in_time = await agent.start_run("alice", "chat", Behavior.RUN_BASED)
+    await agent.end_run("alice", ended_in_time.id)
+    now[0] += 30_000
+    fresh = await agent.start_run("bob", "other", Behavior.RUN_BASED)
+    assert await agent.end_expired_runs() == 0
+
+    now[0] += 40_000  # the first runs are 70 s old, `fresh` 40 s
+    assert await agent.end_expired_runs(batch=2) == 4  # in batches of two: three RUN_BASED, one PERSISTENT
+    for run in forgotten:
+        with pytest.raises(NotFound):
+            await agent.get_session("alice", run.session_id)
+        assert (await agent.end_run("alice", run.id)).ended_time == now[0]
+    assert (await agent.end_run("alice", persistent.id)).ended_time == now[0]
+    assert (await agent.get_session("alice", "chat")).session.id == "chat"  # PERSISTENT keeps its session
+    assert (await agent.get_session("bob", fresh.session_id)).session.id == fresh.session_id
+    assert await agent.end_expired_runs() == 0

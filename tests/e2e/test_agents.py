@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,3 +121,28 @@ def test_two_servers_appending_to_one_session_lose_nothing(tmp_path: Path, serve
     finally:
         for server in servers:
             server.stop()
+
+
+def test_the_server_ends_runs_left_open_past_their_ttl(tmp_path: Path) -> None:
+    config = config_file(tmp_path, {"agent-a": f"sqlite:///{tmp_path / 'agent-a.db'}"})
+    config.write_text(config.read_text() + "runs:\n  ttl_seconds: 1\n  copy_recent_events: 2\n")
+    server = Server(config, tmp_path).start().wait_ready()
+    try:
+        with server.client() as client:
+            assert client.post("/api/v1/agents/agent-a/sessions", json={"sessionId": "chat"}).status_code == 201
+        for text in ("one", "two", "three"):
+            say(server, "chat", text)
+        with server.client() as client:
+            run = client.post("/api/v1/agents/agent-a/runs", json={"sessionId": "chat", "behavior": "RUN_BASED"}).json()
+            copied = client.get(f"/api/v1/agents/agent-a/sessions/{run['sessionId']}").json()
+            assert [e["content"]["parts"][0]["text"] for e in copied["events"]] == ["two", "three"]
+            deadline = time.monotonic() + 10
+            while client.get(f"/api/v1/agents/agent-a/sessions/{run['sessionId']}").status_code != 404:
+                assert time.monotonic() < deadline, "the run's session outlived runs.ttl_seconds by 10 s"
+                time.sleep(0.2)
+            ended = client.post(f"/api/v1/agents/agent-a/runs/{run['runId']}/end").json()
+            assert ended["endedTime"] is not None
+            assert len(client.get("/api/v1/agents/agent-a/sessions/chat").json()["events"]) == 3
+        assert "expired runs ended" in server.output()
+    finally:
+        server.stop()

@@ -230,7 +230,26 @@ class SqlStateRepository(_Repository):
 
 _RUN = Query(select(agent_runs).where(agent_runs.c.app_name == bindparam("app"), agent_runs.c.id == bindparam("rid")))
 _INSERT_RUN = insert_row(agent_runs)
+_RUNS = agent_runs.c
+_OPEN_RUNS = Query(
+    select(agent_runs)
+    .where(_RUNS.app_name == bindparam("app"), _RUNS.ended_time.is_(None), _RUNS.created_time < bindparam("before"))
+    .order_by(_RUNS.created_time, _RUNS.id)
+    .limit(bindparam("limit", type_=Integer))
+)
 _UPDATE_RUN = update_row(agent_runs, "app_name", "id")
+
+
+def _run_of(row: Any) -> Run:
+    return Run(
+        row.id,
+        row.user_id,
+        row.session_id,
+        row.requested_session_id,
+        Behavior(row.behavior),
+        row.created_time,
+        row.ended_time,
+    )
 
 
 class SqlRunRepository(_Repository):
@@ -251,17 +270,11 @@ class SqlRunRepository(_Repository):
 
     async def get(self, run_id: str) -> Run | None:
         row = await self._db.first(_RUN, {"app": self._app, "rid": run_id})
-        if row is None:
-            return None
-        return Run(
-            row.id,
-            row.user_id,
-            row.session_id,
-            row.requested_session_id,
-            Behavior(row.behavior),
-            row.created_time,
-            row.ended_time,
-        )
+        return None if row is None else _run_of(row)
+
+    async def open_since(self, created_before: int, limit: int) -> list[Run]:
+        rows = await self._db.rows(_OPEN_RUNS, {"app": self._app, "before": created_before, "limit": limit})
+        return [_run_of(row) for row in rows]
 
     async def update(self, run: Run) -> None:
         values = self._values(run)

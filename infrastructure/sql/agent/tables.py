@@ -83,6 +83,8 @@ agent_runs = Table(
     Column("behavior", String(16), nullable=False),
     Column("created_time", EpochMs, nullable=False),
     Column("ended_time", EpochMs),
+    # The runs still open, oldest first: what the server ends after runs.ttl_seconds.
+    Index("ix_agent_runs_open", "app_name", "ended_time", "created_time"),
 )
 
 compare_exactly(metadata)
