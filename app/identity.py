@@ -59,6 +59,8 @@ def caller_of(request: ASGIConnection[Any, Any, Any, Any]) -> Caller:
         scope[_COOKIE] = remembered  # type: ignore[literal-required]
     if caller.anonymous:
         remember(request, user_id=caller.user_id)
+    elif remembered is not None and signer.stale(remembered):
+        _issue(request, remembered)
     return caller
 
 
@@ -66,12 +68,15 @@ def remember(
     request: ASGIConnection[Any, Any, Any, Any], *, user_id: str | None = None, session_id: str | None = None
 ) -> None:
     """Have the response carry an updated cookie (mode none: the user; any mode: the session)."""
-    scope = request.scope
-    current: CookieSession = scope.get(_COOKIE) or CookieSession()  # type: ignore[assignment]
+    current: CookieSession = request.scope.get(_COOKIE) or CookieSession()  # type: ignore[assignment]
     updated = CookieSession(user_id or current.user_id, session_id or current.session_id)
-    if updated != current:
-        scope[_COOKIE] = updated  # type: ignore[literal-required]
-        scope.setdefault("state", {})[_ISSUE] = updated
+    if updated.says() != current.says():
+        _issue(request, updated)
+
+
+def _issue(request: ASGIConnection[Any, Any, Any, Any], session: CookieSession) -> None:
+    request.scope[_COOKIE] = session  # type: ignore[literal-required]
+    request.scope.setdefault("state", {})[_ISSUE] = session
 
 
 class CookieMiddleware:

@@ -3,7 +3,8 @@
 New cookies are signed with SESSION_SECRET_KEY; cookies signed with any key of
 SESSION_SECRET_KEY_PREVIOUS still verify, so keys rotate without logging anyone out. Every
 instance with the same keys accepts every other's cookies. A cookie that does not verify is
-treated as absent: never an error, never access.
+treated as absent: never an error, never access. A cookie past half its max age is renewed by the
+next response (it slides), so only a browser idle for the whole max age loses it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from typing import Any
 class CookieSession:
     user_id: str | None = None
     session_id: str | None = None
+    # When it was signed (epoch s); 0 for one not signed yet. Not part of what it says.
+    issued_at: int = 0
+
+    def says(self) -> tuple[str | None, str | None]:
+        return self.user_id, self.session_id
 
 
 def _b64(data: bytes) -> str:
@@ -61,4 +67,8 @@ class CookieSigner:
         if data["t"] + self.max_age_s < time.time():
             return None
         user, sid = data.get("u"), data.get("s")
-        return CookieSession(user if isinstance(user, str) else None, sid if isinstance(sid, str) else None)
+        return CookieSession(user if isinstance(user, str) else None, sid if isinstance(sid, str) else None, data["t"])
+
+    def stale(self, session: CookieSession) -> bool:
+        """Past half its max age: the response renews it, so an active user's cookie never expires."""
+        return session.issued_at + self.max_age_s / 2 < time.time()

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from infrastructure.sql import migrate
 from tests.e2e.server import Server
 
 # The variables a config reads: the tests' own environment must not choose the stores.
@@ -33,6 +34,10 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
     )
 
 
+# The heads of the lineages this test knows, as the code has them.
+G, A = migrate.head("gateway"), migrate.head("agent")
+
+
 def test_db_upgrade_then_current(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     gateway, agent = f"sqlite:///{tmp_path}/g.db", f"sqlite:///{tmp_path}/a.db"
@@ -47,20 +52,20 @@ def test_db_upgrade_then_current(tmp_path: Path) -> None:
         return result.stdout.strip().splitlines()
 
     assert run("db", "current") == [
-        f"gateway store at {gateway}: empty (behind head 0003)",
-        f"agent store at {agent}: empty (behind head 0002)",
+        f"gateway store at {gateway}: empty (behind head {G})",
+        f"agent store at {agent}: empty (behind head {A})",
     ]
     assert run("db", "upgrade") == [
-        f"gateway store at {gateway}: empty -> 0003",
-        f"agent store at {agent}: empty -> 0002",
+        f"gateway store at {gateway}: empty -> {G}",
+        f"agent store at {agent}: empty -> {A}",
     ]
     assert run("db", "upgrade") == [
-        f"gateway store at {gateway}: 0003 (current)",
-        f"agent store at {agent}: 0002 (current)",
+        f"gateway store at {gateway}: {G} (current)",
+        f"agent store at {agent}: {A} (current)",
     ]
     assert run("db", "current") == [
-        f"gateway store at {gateway}: 0003 (current)",
-        f"agent store at {agent}: 0002 (current)",
+        f"gateway store at {gateway}: {G} (current)",
+        f"agent store at {agent}: {A} (current)",
     ]
 
 
@@ -80,12 +85,12 @@ def test_db_downgrade_history_and_check(tmp_path: Path) -> None:
     run("db", "upgrade")
     assert f"gateway store at {gateway}: matches the schema the code uses" in run("db", "check")
     history = run("db", "history", "--lineage", "agent")
-    assert f"agent store at {agent}:" in history and "0002 (head) (current)" in history
+    assert f"agent store at {agent}:" in history and f"{A} (head) (current)" in history
     assert "gateway store" not in history
     assert run("db", "downgrade", "--lineage", "agent", "base").strip() == f"agent store at {agent}: now at empty"
     checked = run("db", "check", status=1)  # the agent store is behind: check says so
     assert f"agent store at {agent}: " in checked and "db upgrade" in checked
-    assert run("db", "current").splitlines()[1] == f"agent store at {agent}: empty (behind head 0002)"
+    assert run("db", "current").splitlines()[1] == f"agent store at {agent}: empty (behind head {A})"
     run("db", "upgrade")
     assert run("db", "check").count("matches the schema the code uses") == 2
 

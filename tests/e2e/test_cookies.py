@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from infrastructure.cookies import CookieSession, CookieSigner
 from tests.databases import fresh_database
 from tests.e2e.server import Server
 
@@ -71,5 +73,30 @@ def test_switching_from_memory_to_sql_keeps_the_browser(tmp_path: Path, shared_k
         server.start().wait_ready()
         with httpx.Client(base_url=server.url, cookies={"session_store": cookie}) as browser:
             assert browser.get("/api/v1/sessions/web-session-1").status_code == 200
+    finally:
+        server.stop()
+
+
+def test_an_active_users_cookie_slides(tmp_path: Path, shared_key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past half its max age, a request renews the cookie; a younger one is left alone."""
+    config = tmp_path / "c.yaml"
+    config.write_text("session_service:\n  type: memory\nagents: []\nauth:\n  cookie:\n    max_age: 120\n")
+    signer = CookieSigner([shared_key], 120)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now - 70)
+    old = signer.sign(CookieSession("anon-returning", "s1"))
+    monkeypatch.setattr(time, "time", lambda: now - 10)
+    young = signer.sign(CookieSession("anon-returning", "s1"))
+    monkeypatch.undo()
+    server = Server(config, tmp_path).start(env={**os.environ, "SESSION_SECRET_KEY": shared_key}).wait_ready()
+    try:
+        renewed = httpx.get(f"{server.url}/api/v1/sessions", cookies={"session_store": old}, timeout=10)
+        assert renewed.status_code == 200
+        fresh = signer.verify(renewed.cookies["session_store"])
+        assert fresh is not None and fresh.says() == ("anon-returning", "s1")
+        assert fresh.issued_at >= int(now) - 1
+        assert "Max-Age=120" in renewed.headers["set-cookie"]
+        untouched = httpx.get(f"{server.url}/api/v1/sessions", cookies={"session_store": young}, timeout=10)
+        assert untouched.status_code == 200 and "set-cookie" not in untouched.headers
     finally:
         server.stop()
