@@ -20,6 +20,7 @@ class RunReaper:
     def __init__(self, agents: dict[str, AgentService], interval_s: float) -> None:
         self._agents, self._interval = agents, interval_s
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def sweep(self) -> int:
         """One pass over every agent store; a store that fails is logged and tried again next pass."""
@@ -36,19 +37,25 @@ class RunReaper:
         return total
 
     async def _loop(self) -> None:
-        while True:
+        # Waits first: a server starting (or a test's app) does no work before its first interval.
+        while not await self._stopped_within(self._interval):
             await self.sweep()
-            await asyncio.sleep(self._interval)
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return self._stopping.is_set()
 
     async def start(self) -> None:
         if self._agents and self._task is None:
+            self._stopping = asyncio.Event()  # bound to the loop that serves
             self._task = asyncio.create_task(self._loop(), name="session-store-run-reaper")
 
     async def stop(self) -> None:
+        """Lets a sweep under way finish its transaction rather than cancel it halfway."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            await self._task
             self._task = None
 
 

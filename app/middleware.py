@@ -13,6 +13,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("session_store.access")
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# Enough of a path to tell the route and the ids; a 10,000-character one does not flood the log.
+LOGGED_PATH = 256
 
 
 class RequestContextMiddleware:
@@ -44,7 +46,7 @@ class RequestContextMiddleware:
         finally:
             fields: dict[str, Any] = {
                 "method": scope.get("method"),
-                "path": scope["path"],
+                "path": scope["path"][:LOGGED_PATH],
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             }

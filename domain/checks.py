@@ -21,6 +21,20 @@ def check_id(field: str, value: str) -> str:
     return value
 
 
+# The largest whole number every client holds exactly (a JavaScript number) and every store keeps.
+MAX_WHOLE = 2**53 - 1
+# The most rows one read may ask for: what every store's LIMIT takes.
+MAX_COUNT = 2**31 - 1
+
+
+def check_whole(field: str, value: int, low: int = 0, high: int = MAX_WHOLE) -> int:
+    """A number a caller sends for a time, a sequence or a count: within what every store keeps,
+    so a 20-digit one is the caller's error (400), never the database's (500)."""
+    if not low <= value <= high:
+        raise InvalidInput(field, f"must be between {low} and {high}")
+    return value
+
+
 def check_name(field: str, value: str) -> str:
     if not value.strip():
         raise InvalidInput(field, "must not be empty")

@@ -11,7 +11,9 @@ class NotFound(DomainError):
     """The thing does not exist, or belongs to someone else (never say which)."""
 
     def __init__(self, kind: str, ident: str) -> None:
-        super().__init__(f"{kind} {ident!r} was not found")
+        # Enough of the id to recognise it; an answer never repeats 10,000 characters it was sent.
+        shown = ident if len(ident) <= 64 else f"{ident[:64]}..."
+        super().__init__(f"{kind} {shown!r} was not found")
         self.kind = kind
         self.ident = ident
 

@@ -15,7 +15,7 @@ import hmac
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -24,7 +24,7 @@ class CookieSession:
     user_id: str | None = None
     session_id: str | None = None
     # When it was signed (epoch s); 0 for one not signed yet. Not part of what it says.
-    issued_at: int = 0
+    issued_at: int = field(default=0, compare=False)
 
     def says(self) -> tuple[str | None, str | None]:
         return self.user_id, self.session_id

@@ -62,7 +62,8 @@ def expected_version(if_match: str | None) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    # A version has at most 16 digits (domain.checks.MAX_WHOLE): a longer one was never issued.
+    if not (value.isascii() and value.isdigit() and len(value) <= 16):
         raise problem(
             400,
             "Bad Request",

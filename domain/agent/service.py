@@ -20,7 +20,7 @@ from domain.agent.model import (
     merged_state,
     without_temp,
 )
-from domain.checks import check_id, epoch_ms
+from domain.checks import MAX_COUNT, MAX_WHOLE, check_id, check_whole, epoch_ms
 from domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from domain.paging import Page, PageRequest, page_of
 from domain.ports import AgentRepositories, AgentStore, AgentUnitOfWork
@@ -91,8 +91,10 @@ class AgentService:
         num_recent_events: int | None = None,
         after_timestamp: int | None = None,
     ) -> SessionView:
-        if num_recent_events is not None and num_recent_events < 0:
-            raise InvalidInput("numRecentEvents", "must be 0 or more")
+        if num_recent_events is not None:
+            check_whole("numRecentEvents", num_recent_events, high=MAX_COUNT)
+        if after_timestamp is not None:
+            check_whole("afterTimestamp", after_timestamp, low=-MAX_WHOLE)
         async with self.store.unit_of_work(read_only=True) as uow:
             found = await uow.sessions.get_with_shared_state(user_id, session_id)
             if found is None:
@@ -130,8 +132,11 @@ class AgentService:
         of processes get sequences 1..N with no gap and no duplicate. A re-sent event (same id) is
         stored once and answered with the stored copy, whatever the version is by then.
         """
+        check_id("sessionId", session_id)
         if data.id is not None:
             check_id("id", data.id)
+        if data.timestamp is not None:
+            check_whole("timestamp", data.timestamp)
         body = _stored_body(data.body)
         now = self._clock()
         event = Event(
@@ -163,8 +168,7 @@ class AgentService:
         self, user_id: str, session_id: str, *, after_sequence: int = 0, limit: int = 100
     ) -> list[EventRecord]:
         """A long history a page at a time, by sequence."""
-        if after_sequence < 0:
-            raise InvalidInput("afterSequence", "must be 0 or more")
+        check_whole("afterSequence", after_sequence)
         if not 1 <= limit <= MAX_EVENTS_PAGE:
             raise InvalidInput("limit", f"must be between 1 and {MAX_EVENTS_PAGE}")
         async with self.store.unit_of_work(read_only=True) as uow:

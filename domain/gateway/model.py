@@ -122,10 +122,19 @@ class LegacyMessage:
     created_time: int
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON: a browser's JSON.parse refuses it")
+
+
+def strict_json(text: str) -> Any:
+    """JSON as browsers read it: Python's NaN and Infinity extensions are refused."""
+    return json.loads(text, parse_constant=_not_json)
+
+
 def parse_bubbles(text: str) -> list[Any]:
     """The UI sends bubbles as a JSON string; it must hold a non-empty array."""
     try:
-        bubbles = json.loads(text)
+        bubbles = strict_json(text)
     except ValueError as exc:
         raise InvalidInput("messageBubbles", f"is not valid JSON ({exc})") from exc
     if not isinstance(bubbles, list) or not bubbles:
@@ -138,7 +147,7 @@ def parse_metadata(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
-        metadata = json.loads(text)
+        metadata = strict_json(text)
     except ValueError as exc:
         raise InvalidInput("taskMetadata", f"is not valid JSON ({exc})") from exc
     if not isinstance(metadata, dict):

@@ -209,12 +209,17 @@ class MysqlBackend(Backend):
 
     @staticmethod
     def sync_engine(url: str) -> Engine:
-        return create_engine(sync_url(url), pool_pre_ping=True, pool_recycle=RECYCLE_S)
+        return create_engine(sync_url(url), hide_parameters=True, pool_pre_ping=True, pool_recycle=RECYCLE_S)
 
     @staticmethod
     def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine:
         engine = create_async_engine(
-            async_url(url), pool_size=5, max_overflow=5, pool_pre_ping=True, pool_recycle=RECYCLE_S
+            async_url(url),
+            hide_parameters=True,  # what callers sent stays out of error messages and so out of logs
+            pool_size=5,
+            max_overflow=5,
+            pool_pre_ping=True,
+            pool_recycle=RECYCLE_S,
         )
         if statement_timeout_ms:
             event.listen(engine.sync_engine, "connect", _statement_timeout(statement_timeout_ms))

@@ -311,7 +311,7 @@ class PostgresBackend(Backend):
 
     @staticmethod
     def sync_engine(url: str) -> Engine:
-        return create_engine(sync_url(url), pool_pre_ping=True, pool_recycle=urls.RECYCLE_S)
+        return create_engine(sync_url(url), hide_parameters=True, pool_pre_ping=True, pool_recycle=urls.RECYCLE_S)
 
     @staticmethod
     def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine:
@@ -319,6 +319,7 @@ class PostgresBackend(Backend):
         options = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"} if statement_timeout_ms else {}
         return create_async_engine(
             async_url(url),
+            hide_parameters=True,  # what callers sent stays out of error messages and so out of logs
             pool_size=5,
             max_overflow=5,
             pool_pre_ping=True,

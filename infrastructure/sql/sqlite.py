@@ -250,14 +250,16 @@ class SqliteBackend(Backend):
     @staticmethod
     def sync_engine(url: str) -> Engine:
         _make_room(url)
-        engine = create_engine(sync_url(url), connect_args={"timeout": urls.SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            sync_url(url), hide_parameters=True, connect_args={"timeout": urls.SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
         event.listen(engine, "connect", _pragmas)
         return engine
 
     @staticmethod
     def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine:
         _make_room(url)
-        engine = create_async_engine(async_url(url), pool_pre_ping=True)
+        engine = create_async_engine(async_url(url), hide_parameters=True, pool_pre_ping=True)
         event.listen(engine.sync_engine, "connect", _pragmas)
         return engine
 
