@@ -10,10 +10,12 @@ import argparse
 import asyncio
 import gc
 import os
+import signal
 import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 from dotenv import load_dotenv
@@ -50,8 +52,6 @@ def _describe(config: Config) -> list[str]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from app.factory import create_app
 
     config = _config(args)
@@ -97,9 +97,49 @@ def cmd_serve(args: argparse.Namespace) -> int:
     gc.collect()
     gc.freeze()
     log.info("serving", host=host, port=port, auth=config.auth.mode.value)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, server_header=False))
-    server.run(sockets=[listening])
+    listening.close()  # it showed the address is free; Granian binds its own
+    asyncio.run(_serve(app, host, port, config))
     return 0
+
+
+async def _serve(app: Any, host: str, port: int, config: Config) -> None:
+    """Granian, embedded in this process's loop: it answers headers over server.max_header_size with
+    431 and closes a connection whose header is not in within server.header_timeout. SIGTERM and
+    SIGINT stop accepting, let requests in flight finish, then run the app's shutdown."""
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server.embed import Server
+
+    server = Server(
+        app,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        http=HTTPModes.http1,
+        websockets=False,
+        backlog=2048,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(config.server.header_timeout * 1000),
+            max_buffer_size=config.server.max_header_size,
+        ),
+        # Its own lines go through our handler (one format per process); its access log would
+        # duplicate ours, which carries the request id. Errors only: the embedded mode announces
+        # itself as experimental at every start.
+        log_level=LogLevels.error,
+        log_dictconfig={
+            "version": 1,
+            "disable_existing_loggers": False,
+            "loggers": {
+                "_granian": {"handlers": [], "propagate": True},
+                "granian.access": {"handlers": [], "propagate": False},
+            },
+        },
+    )
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, server.stop)
+    await server.serve()
 
 
 class CannotListen(Exception):

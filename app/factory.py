@@ -22,7 +22,7 @@ from app.controllers.sessions import SessionController
 from app.dependencies import provide_gateway
 from app.docs import docs_ui
 from app.identity import CookieMiddleware, provide_caller, provide_user_id
-from app.middleware import RequestContextMiddleware
+from app.middleware import HeaderLimitMiddleware, RequestContextMiddleware
 from app.problems import check_request, problem_details, undecodable, unexpected, validation_failed
 from app.stores import Stores, open_stores
 from domain.gateway.service import GatewayService
@@ -79,6 +79,7 @@ def create_app(
         },
         middleware=[
             RequestContextMiddleware,
+            DefineMiddleware(HeaderLimitMiddleware, max_size=config.server.max_header_size),
             DefineMiddleware(CookieMiddleware, signer=signer, config=config.auth.cookie),
         ],
         plugins=[problem_details],

@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 log = structlog.get_logger("session_store.access")
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -52,3 +52,39 @@ class RequestContextMiddleware:
             }
             (log.warning if status >= 500 else log.info)("request", **fields)
             structlog.contextvars.clear_contextvars()
+
+
+class HeaderLimitMiddleware:
+    """Headers over server.max_header_size answer 431 before routing, identity or a body is read.
+
+    The HTTP server (Granian) stops reading a header soon past the limit, which bounds memory; it
+    may accept one that arrived in a single read a little over it. This makes the limit exact.
+    """
+
+    def __init__(self, app: ASGIApp, max_size: int) -> None:
+        self.app, self.max_size = app, max_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            # As on the wire: "name: value\r\n" per header, and the request line's target.
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            size += sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            if size > self.max_size:
+                body = (
+                    b'{"type":"about:blank","title":"Request Header Fields Too Large","status":431,'
+                    b'"detail":"the request\'s headers are larger than this server accepts"}'
+                )
+                start: HTTPResponseStartEvent = {
+                    "type": "http.response.start",
+                    "status": 431,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close"),
+                    ],
+                }
+                await send(start)
+                end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+                await send(end)
+                return
+        await self.app(scope, receive, send)

@@ -1,6 +1,6 @@
 """Agent store over HTTP against Google ADK's DatabaseSessionService over HTTP, SQLite and PostgreSQL.
 
-Ours: `session-store serve` (uvicorn, uvloop, httptools, 1 worker) with one agent, `bench`, on the
+Ours: `session-store serve` (Granian, 1 worker) with one agent, `bench`, on the
 database. ADK: its session service behind FastAPI + uvicorn (uvloop, httptools, 1 worker), the stack
 of its own `adk api_server` (benchmarks/adk_http.py). Both on the same database server, driven by
 the same client in the same run: appends (one session; 16 sessions at once), a session with its 20
@@ -161,7 +161,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     adk_sizes = [int(s) for s in args.adk_sizes.split(",")]
-    print("Agent store over HTTP: `session-store serve` (uvicorn, uvloop, httptools, 1 worker) against google-adk's")
+    print("Agent store over HTTP: `session-store serve` (Granian, 1 worker) against google-adk's")
     print("DatabaseSessionService behind FastAPI + uvicorn (uvloop, httptools, 1 worker), same database server,")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"same client, this machine ({machine})")

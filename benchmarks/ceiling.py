@@ -35,7 +35,8 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"Ceiling: Session Store against a bare ASGI gateway, {args.clients} clients, {args.seconds:.0f}s each; "
-        f"uvicorn (uvloop, httptools, 1 worker), PostgreSQL, client, servers and database on one machine "
+        f"ours on Granian, the bare app on uvicorn (uvloop, httptools), 1 worker each, PostgreSQL, "
+        f"client, servers and database on one machine "
         f"({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()})"
     )
     with throwaway_postgres() as url:

@@ -211,8 +211,8 @@ def main() -> None:
     parser.add_argument("--clients", default="1,16,64", help="comma-separated concurrency levels (default 1,16,64)")
     parser.add_argument("--seconds", type=float, default=5, help="duration of each measurement (default 5)")
     args = parser.parse_args()
-    print("Session Store chat-loop benchmark: PostgreSQL, one `session-store serve` process (uvicorn, uvloop,")
-    print("httptools, 1 worker) against the incumbent's architecture (benchmarks/incumbent_gateway.py: FastAPI +")
+    print("Session Store chat-loop benchmark: PostgreSQL, one `session-store serve` process (Granian,")
+    print("1 worker) against the incumbent's architecture (benchmarks/incumbent_gateway.py: FastAPI +")
     print(
         f"sync SQLAlchemy, uvicorn, 1 worker) on the same database server; client, servers and database on one "
         f"machine ({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}); "

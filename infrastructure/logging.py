@@ -1,6 +1,6 @@
 """structlog set-up: JSON lines in production, readable lines on a terminal.
 
-Standard-library loggers (uvicorn, alembic, sqlalchemy) go through the same renderer, so one
+Standard-library loggers (granian, alembic, sqlalchemy) go through the same renderer, so one
 process writes one format. Request ids come from structlog's contextvars (bound per request).
 """
 
@@ -48,8 +48,4 @@ def configure_logging(config: LoggingConfig) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(config.level.value)
-    # uvicorn's own access log would duplicate ours (which carries the request id).
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = name != "uvicorn.access"
     logging.getLogger("alembic").setLevel(logging.WARNING)

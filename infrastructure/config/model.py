@@ -57,6 +57,10 @@ class ServerConfig(_Strict, frozen=True):
     max_body_size: Annotated[int, msgspec.Meta(ge=1024)] = DEFAULT_MAX_BODY
     # A statement running longer is cancelled and its request answers 503 (PostgreSQL, MySQL/MariaDB).
     statement_timeout_ms: Annotated[int, msgspec.Meta(ge=100)] = 30_000
+    # A request whose headers are larger answers 431 and its connection closes, before any work.
+    max_header_size: Annotated[int, msgspec.Meta(ge=8192, le=16 * 1024 * 1024)] = 64 * 1024
+    # A connection that has not sent its whole header within this many seconds is closed.
+    header_timeout: Annotated[float, msgspec.Meta(ge=0.1, le=3600)] = 10.0
 
 
 class LogLevel(StrEnum):
