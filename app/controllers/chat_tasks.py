@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 
 from app.dependencies import Gateway, UserId
@@ -13,6 +14,8 @@ from app.identity import remember
 from app.openapi import errors
 from app.params import Cursor, SessionId
 from app.schemas import MessageResponse, TaskList, TaskResponse, TaskSave
+from app.streaming import json_array, started
+from domain.gateway.model import flatten_messages
 from domain.gateway.service import TaskInput
 from domain.paging import PageRequest, decode_cursor
 
@@ -45,7 +48,12 @@ class ChatTaskController(Controller):
         remember(request, session_id=session_id)
         return Response(TaskResponse.of(saved.task), status_code=201 if saved.created else 200)
 
-    @get("/chat-tasks", summary="The chat history, oldest first", responses=errors(400, 404))
+    @get(
+        "/chat-tasks",
+        summary="The chat history, oldest first",
+        description="Without `limit` and `cursor`, the whole history, streamed as it is read.",
+        responses={200: ResponseSpec(TaskList, description="The tasks.", generate_examples=False), **errors(400, 404)},
+    )
     async def history(
         self,
         session_id: SessionId,
@@ -55,13 +63,24 @@ class ChatTaskController(Controller):
             int | None, QueryParameter(ge=1, le=100, description="Page size; without it the whole history.")
         ] = None,
         cursor: Cursor = None,
-    ) -> TaskList:
-        page = None
-        if limit is not None or cursor:
-            page = PageRequest(size=limit or 100, after=decode_cursor(cursor) if cursor else None)
+    ) -> Response[Any]:
+        if limit is None and not cursor:
+            batches = await started(gateway.whole_history(user_id, session_id))
+            return json_array(
+                batches, lambda t: (TaskResponse.of(t),), head=b'{"tasks":[', tail=b'],"nextCursor":null}'
+            )
+        page = PageRequest(size=limit or 100, after=decode_cursor(cursor) if cursor else None)
         tasks = await gateway.list_tasks(user_id, session_id, page)
-        return TaskList([TaskResponse.of(t) for t in tasks.items], tasks.next_cursor)
+        return Response(TaskList([TaskResponse.of(t) for t in tasks.items], tasks.next_cursor))
 
-    @get("/messages", summary="The history as a flat message list (legacy view)", responses=errors(400, 404))
-    async def messages(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> list[MessageResponse]:
-        return [MessageResponse.of(m) for m in await gateway.list_messages(user_id, session_id)]
+    @get(
+        "/messages",
+        summary="The history as a flat message list (legacy view), streamed as it is read",
+        responses={
+            200: ResponseSpec(list[MessageResponse], description="The messages.", generate_examples=False),
+            **errors(400, 404),
+        },
+    )
+    async def messages(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> Response[Any]:
+        batches = await started(gateway.whole_history(user_id, session_id))
+        return json_array(batches, lambda t: (MessageResponse.of(m) for m in flatten_messages(t)))

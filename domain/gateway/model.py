@@ -55,6 +55,11 @@ class ChatTask:
     updated_time: int
 
     @property
+    def size(self) -> int:
+        """About what the task takes in memory and on the wire, in characters."""
+        return len(self.message_bubbles) + len(self.user_message or "") + len(self.task_metadata or "")
+
+    @property
     def sort_key(self) -> SortKey:
         return SortKey(self.created_time, self.id)
 
