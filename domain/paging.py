@@ -89,3 +89,20 @@ def page_of(rows: list[T], request: PageRequest, total: int | None, key_of: Call
     items = rows[: request.size]
     cursor = encode_cursor(key_of(items[-1])) if len(rows) > request.size else None
     return Page(items=items, request=request, total=total, next_cursor=cursor)
+
+
+@dataclass(slots=True)
+class Batches:
+    """How many rows the next batch of a whole read asks for: a few first (rows may be large), twice
+    as many while a batch held little, half as many while it held much. A whole history streams
+    with the memory of about one batch, whatever its length."""
+
+    size: int = 1
+    most: int = 64
+    budget_bytes: int = 4 * 1024 * 1024
+
+    def after(self, held_bytes: int) -> None:
+        if held_bytes > self.budget_bytes:
+            self.size = max(1, self.size // 2)
+        elif held_bytes < self.budget_bytes // 2:
+            self.size = min(self.most, self.size * 2)

@@ -31,6 +31,7 @@ from app.openapi import errors
 from app.params import Cursor, PageSize
 from app.problems import invalid_params, problem
 from app.stores import Stores
+from app.streaming import json_array
 from domain.access import Caller
 from domain.agent.model import Behavior
 from domain.agent.service import AgentService, EventInput
@@ -132,8 +133,12 @@ class AgentSessionController(Controller):
     @get(
         "/sessions/{session_id:str}",
         summary="A session with its merged state and (recent) events",
-        description="`ETag` carries the session's version; send it back as `If-Match` when appending.",
-        responses=errors(400, 404),
+        description="`ETag` carries the session's version; send it back as `If-Match` when appending. "
+        "Without `numRecentEvents` the whole history is streamed as it is read.",
+        responses={
+            200: ResponseSpec(AgentSessionResponse, description="The session.", generate_examples=False),
+            **errors(400, 404),
+        },
     )
     async def read(
         self,
@@ -146,7 +151,15 @@ class AgentSessionController(Controller):
         after_timestamp: Annotated[
             int | None, QueryParameter(name="afterTimestamp", description="Only events after this epoch ms.")
         ] = None,
-    ) -> Response[AgentSessionResponse]:
+    ) -> Response[Any]:
+        if num_recent_events is None:  # the whole history: streamed as it is read
+            view, batches = await agent.whole_session(user_id, session_id, after_timestamp=after_timestamp)
+            # Every field but the events, in declared order: the events go where the empty list is.
+            # State comes before them, so the last `"events":[]` is the field, whatever the state holds.
+            head, _, tail = msgspec.json.encode(AgentSessionResponse.of(agent.name, view)).rpartition(b'"events":[]')
+            stream = json_array(batches, lambda e: (record_json(e),), head=head + b'"events":[', tail=b"]" + tail)
+            stream.headers.update(etag(view.session.version))
+            return stream
         view = await agent.get_session(
             user_id, session_id, num_recent_events=num_recent_events, after_timestamp=after_timestamp
         )

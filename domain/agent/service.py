@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,7 +22,7 @@ from domain.agent.model import (
 )
 from domain.checks import MAX_COUNT, MAX_WHOLE, check_id, check_whole, epoch_ms
 from domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from domain.paging import Page, PageRequest, page_of
+from domain.paging import Batches, Page, PageRequest, page_of
 from domain.ports import AgentRepositories, AgentStore, AgentUnitOfWork
 
 MAX_EVENTS_PAGE = 1000
@@ -106,6 +106,31 @@ class AgentService:
                     user_id, session_id, limit=num_recent_events, after_timestamp=after_timestamp
                 )
             return SessionView(session, merged_state(session.state, app, user), events)
+
+    async def whole_session(
+        self, user_id: str, session_id: str, *, after_timestamp: int | None = None
+    ) -> tuple[SessionView, AsyncIterator[list[EventRecord]]]:
+        """The session with its merged state (no events), and its events as of this read, oldest
+        first, in batches each read in a short transaction of its own: a long history streams with
+        the memory of one batch, and appenders never wait behind it."""
+        view = await self.get_session(user_id, session_id, num_recent_events=0, after_timestamp=after_timestamp)
+        last = view.session.last_sequence
+
+        async def events() -> AsyncIterator[list[EventRecord]]:
+            batches, after = Batches(most=MAX_EVENTS_PAGE), 0
+            while after < last:
+                async with self.store.unit_of_work(read_only=True) as uow:
+                    page = await uow.events.page(user_id, session_id, after_sequence=after, limit=batches.size)
+                page = [e for e in page if e.sequence <= last]
+                if not page:
+                    return
+                kept = [e for e in page if after_timestamp is None or e.timestamp > after_timestamp]
+                if kept:
+                    yield kept
+                after = page[-1].sequence
+                batches.after(sum(len(e.body_json) for e in page))
+
+        return view, events()
 
     async def list_sessions(self, user_id: str, page: PageRequest) -> Page[SessionView]:
         """The user's sessions of this agent, newest first, without events."""

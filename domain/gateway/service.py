@@ -20,16 +20,11 @@ from domain.gateway.model import (
     parse_bubbles,
     parse_metadata,
 )
-from domain.paging import Page, PageRequest, page_of
+from domain.paging import Batches, Page, PageRequest, page_of
 from domain.ports import FeedbackFilter, GatewayRepositories, GatewayStore, GatewayUnitOfWork, SessionFilter
 from domain.search import needle
 
 MAX_SEARCH_LENGTH = 255
-# A whole history is read in batches: a few tasks first (they may be large), growing to at most
-# HISTORY_BATCH_ROWS while they are small, shrinking while they are large.
-HISTORY_FIRST_BATCH_ROWS = 1
-HISTORY_BATCH_ROWS = 64
-HISTORY_BATCH_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,14 +167,14 @@ class GatewayService:
 
     async def whole_history(self, user_id: str, session_id: str) -> AsyncIterator[list[ChatTask]]:
         """The whole history, oldest first, in batches each read in a short transaction of its own:
-        a caller streams it with flat memory, and no other request waits behind it. A batch shrinks
-        while tasks are large (HISTORY_BATCH_BYTES) and grows back while they are small. The first
+        a caller streams it with flat memory, and no other request waits behind it (domain.paging.Batches
+        sizes each batch by what the previous one held). The first
         batch is read on the first step, so a missing session is NotFound before anything is sent."""
-        size, after = HISTORY_FIRST_BATCH_ROWS, None
+        batches, after = Batches(), None
         first = True
         while True:
             async with self._store.unit_of_work(read_only=True) as uow:
-                rows = await uow.tasks.list_for_owner(user_id, session_id, limit=size, after=after)
+                rows = await uow.tasks.list_for_owner(user_id, session_id, limit=batches.size, after=after)
             if rows is None:
                 if first:
                     raise NotFound("session", session_id)
@@ -187,14 +182,10 @@ class GatewayService:
             first = False
             if rows:
                 yield rows
-            if len(rows) < size:
+            if len(rows) < batches.size:
                 return
             after = rows[-1].sort_key
-            held = sum(task.size for task in rows)
-            if held > HISTORY_BATCH_BYTES:
-                size = max(1, size // 2)
-            elif held < HISTORY_BATCH_BYTES // 2:
-                size = min(HISTORY_BATCH_ROWS, size * 2)
+            batches.after(sum(task.size for task in rows))
 
     # Feedback ---------------------------------------------------------------------------------
 

@@ -409,3 +409,26 @@ async def test_runs_left_open_past_their_ttl_are_ended(agent_store: AgentStore) 
     assert (await agent.get_session("alice", "chat")).session.id == "chat"  # PERSISTENT keeps its session
     assert (await agent.get_session("bob", fresh.session_id)).session.id == fresh.session_id
     assert await agent.end_expired_runs() == 0
+
+
+async def test_a_whole_session_streams_its_events_as_of_the_read(agent_store: AgentStore) -> None:
+    agent = AgentService("agent-a", agent_store, Behavior.PERSISTENT)
+    await agent.create_session("alice", "long")
+    for i in range(300):
+        body = {"content": {"parts": [{"text": "w" * (3_000_000 if i in (100, 101) else 10)}]}}
+        await agent.append_event("alice", "long", EventInput("inv", "user", body, id=f"e{i:03}", timestamp=1000 + i))
+    expected = (await agent.get_session("alice", "long")).events
+    view, batches = await agent.whole_session("alice", "long")
+    assert view.events == [] and view.session.last_sequence == 300
+    await agent.append_event("alice", "long", EventInput("inv", "user", {}, id="later"))  # after the read
+    streamed = [batch async for batch in batches]
+    assert [e.id for b in streamed for e in b] == [e.id for e in expected] == [f"e{i:03}" for i in range(300)]
+    assert [e.body_json for b in streamed for e in b] == [e.body_json for e in expected]
+    assert max(len(b) for b in streamed) <= 1000 and len(streamed) > 1
+    _, recent = await agent.whole_session("alice", "long", after_timestamp=1000 + 289)
+    assert [e.id for b in [batch async for batch in recent] for e in b] == [
+        *(f"e{i}" for i in range(290, 300)),
+        "later",
+    ]
+    with pytest.raises(NotFound):
+        await agent.whole_session("bob", "long")
