@@ -45,6 +45,7 @@ bench: install bench-baselines-env
 	$(BIN)/python -m benchmarks.agent_store
 	$(BIN)/python -m benchmarks.agent_http
 	$(BIN)/python -m benchmarks.growth
+	$(BIN)/python -m benchmarks.whole_read
 	$(BIN)/python -m benchmarks.memory
 
 bench-agent: install bench-baselines-env
