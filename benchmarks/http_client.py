@@ -2,7 +2,8 @@
 
 The machine has two cores and no load tool; httpx spends more CPU per request than the server
 under test, so the benchmark would measure the client. This client does the least a client can:
-write the request bytes, read the head, read Content-Length bytes.
+write the request bytes, read the head, read Content-Length bytes (or the chunks of a streamed
+answer, such as a whole history).
 """
 
 from __future__ import annotations
@@ -52,15 +53,29 @@ class HttpConnection:
         self._writer.write(f"{method} {path} HTTP/1.1\r\n{self._head}{content}\r\n".encode() + payload)
         head = await self._reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
-        length, close = 0, False
+        length, close, chunked = 0, False, False
         for line in head.split(b"\r\n")[1:]:
             lowered = line.lower()
             if lowered[:15] == b"content-length:":
                 length = int(line[15:])
             elif lowered == b"connection: close":
                 close = True
-        body = await self._reader.readexactly(length) if length else b""
+            elif lowered == b"transfer-encoding: chunked":
+                chunked = True
+        if chunked:
+            body = await self._chunks()
+        else:
+            body = await self._reader.readexactly(length) if length else b""
         if close:  # the server ends the connection after this answer (uvicorn does after a 500)
             self._writer.close()
             await self._connect()
         return status, body
+
+    async def _chunks(self) -> bytes:
+        assert self._reader is not None
+        parts = []
+        while True:
+            size = int((await self._reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            parts.append(await self._reader.readexactly(size + 2))  # the chunk and its CRLF
+            if size == 0:
+                return b"".join(part[:-2] for part in parts)

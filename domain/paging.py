@@ -93,11 +93,11 @@ def page_of(rows: list[T], request: PageRequest, total: int | None, key_of: Call
 
 @dataclass(slots=True)
 class Batches:
-    """How many rows the next batch of a whole read asks for: a few first (rows may be large), twice
-    as many while a batch held little, half as many while it held much. A whole history streams
-    with the memory of about one batch, whatever its length."""
+    """How many rows the next batch of a whole read asks for: a few first (rows may be large; most
+    chats fit in two batches), twice as many while a batch held little, half as many while it held
+    much. A whole history streams with the memory of about one batch, whatever its length."""
 
-    size: int = 1
+    size: int = 8
     most: int = 64
     budget_bytes: int = 4 * 1024 * 1024
 

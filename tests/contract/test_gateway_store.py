@@ -9,7 +9,7 @@ import pytest
 from domain.errors import Conflict, NotFound
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
 from domain.gateway.service import GatewayService, TaskInput
-from domain.paging import SortKey
+from domain.paging import Batches, SortKey
 from domain.ports import FeedbackFilter, GatewayStore, SessionFilter
 
 
@@ -262,7 +262,7 @@ async def test_a_whole_history_is_read_in_batches_that_miss_nothing(gateway_stor
         await gateway.save_task("alice", "long", TaskInput(f"t{i:03}", large if i in (70, 71, 72) else small))
     batches = [batch async for batch in gateway.whole_history("alice", "long")]
     assert [t.id for batch in batches for t in batch] == [f"t{i:03}" for i in range(150)]
-    assert len(batches[0]) == 1 and max(len(b) for b in batches) <= 64
+    assert len(batches[0]) == Batches().size and max(len(b) for b in batches) <= 64
     # After a batch holding large tasks the next one is smaller (the size follows what was read).
     heavy = [i for i, batch in enumerate(batches[:-1]) if sum(t.size for t in batch) > 4 * 1024 * 1024]
     assert heavy and all(len(batches[i + 1]) < len(batches[i]) for i in heavy)

@@ -12,7 +12,7 @@ import httpx
 
 from tests.e2e.server import Server
 
-TASKS, TASK_MB = 80, 2
+TASKS, TASK_MB = 160, 1
 
 
 def rss_mb(server: Server) -> float:
