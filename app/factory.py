@@ -110,5 +110,4 @@ def create_app(
     app.state.identity_headers = identity_headers(config.auth)
     app.state.cookie_signer = signer
     app.state.cookie_config = config.auth.cookie
-    app.state.auth_mode = config.auth.mode
     return app

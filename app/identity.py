@@ -70,7 +70,7 @@ def remember(
     """Have the response carry an updated cookie (mode none: the user; any mode: the session)."""
     current: CookieSession = request.scope.get(_COOKIE) or CookieSession()  # type: ignore[assignment]
     updated = CookieSession(user_id or current.user_id, session_id or current.session_id)
-    if updated.says() != current.says():
+    if updated != current:
         _issue(request, updated)
 
 

@@ -23,11 +23,9 @@ from typing import Any
 class CookieSession:
     user_id: str | None = None
     session_id: str | None = None
-    # When it was signed (epoch s); 0 for one not signed yet. Not part of what it says.
+    # When it was signed (epoch s); 0 for one not signed yet. Not part of what it says: two cookies
+    # saying the same are equal whenever they were signed.
     issued_at: int = field(default=0, compare=False)
-
-    def says(self) -> tuple[str | None, str | None]:
-        return self.user_id, self.session_id
 
 
 def _b64(data: bytes) -> str:

@@ -13,9 +13,7 @@ from domain.gateway.model import (
     ChatTask,
     Feedback,
     FeedbackType,
-    LegacyMessage,
     Session,
-    flatten_messages,
     new_session_id,
     parse_bubbles,
     parse_metadata,
@@ -160,10 +158,6 @@ class GatewayService:
         if page is None:
             return Page(rows, PageRequest(size=max(1, min(len(rows), 100))), total=None, next_cursor=None)
         return page_of(rows, page, None, lambda t: t.sort_key)
-
-    async def list_messages(self, user_id: str, session_id: str) -> list[LegacyMessage]:
-        tasks = await self.list_tasks(user_id, session_id)
-        return [message for task in tasks.items for message in flatten_messages(task)]
 
     async def whole_history(self, user_id: str, session_id: str) -> AsyncIterator[list[ChatTask]]:
         """The whole history, oldest first, in batches each read in a short transaction of its own:

@@ -21,16 +21,28 @@ def rss_mb(server: Server) -> float:
     return next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:"))
 
 
-def test_a_large_history_streams_with_flat_memory_and_no_stall(tmp_path: Path) -> None:
+def serve(tmp_path: Path) -> Server:
+    """A server with the gateway and agent `a` on SQLite files of their own."""
     config = tmp_path / "c.yaml"
-    config.write_text(f'session_service: {{type: sql, database_url: "sqlite:///{tmp_path}/g.db"}}\nagents: []\n')
-    server = Server(config, tmp_path).start().wait_ready()
+    config.write_text(
+        f'session_service: {{type: sql, database_url: "sqlite:///{tmp_path}/g.db"}}\n'
+        f'agents:\n  - name: a\n    session_service: {{type: sql, database_url: "sqlite:///{tmp_path}/a.db"}}\n'
+    )
+    return Server(config, tmp_path).start().wait_ready()
+
+
+def large_text(i: int) -> str:
+    """Item i's text: its number, then TASK_MB of filler."""
+    return f"{i:02}" + "w" * (TASK_MB * 1024 * 1024)
+
+
+def test_a_large_history_streams_with_flat_memory_and_no_stall(tmp_path: Path) -> None:
+    server = serve(tmp_path)
     try:
         with server.client() as http:
             http.post("/api/v1/sessions", json={"id": "big"}).raise_for_status()
             for i in range(TASKS):
-                text = f"{i:02}" + "w" * (TASK_MB * 1024 * 1024)
-                bubbles = json.dumps([{"type": "agent", "text": text}])
+                bubbles = json.dumps([{"type": "agent", "text": large_text(i)}])
                 saved = http.post(
                     "/api/v1/sessions/big/chat-tasks", json={"taskId": f"t{i:02}", "messageBubbles": bubbles}
                 )
@@ -91,19 +103,12 @@ def read_streamed(server: Server, path: str) -> tuple[int, float, float, bytes]:
 
 
 def test_a_large_agent_session_streams_with_flat_memory(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/a.db"
-    config = tmp_path / "c.yaml"
-    config.write_text(
-        "session_service: {type: memory}\n"
-        f'agents:\n  - name: a\n    session_service: {{type: sql, database_url: "{url}"}}\n'
-    )
-    server = Server(config, tmp_path).start().wait_ready()
+    server = serve(tmp_path)
     try:
         with server.client() as http:
             http.post("/api/v1/agents/a/sessions", json={"sessionId": "big"}).raise_for_status()
             for i in range(TASKS):
-                text = f"{i:02}" + "w" * (TASK_MB * 1024 * 1024)
-                event = {"invocationId": "i", "author": "tool", "content": {"parts": [{"text": text}]}}
+                event = {"invocationId": "i", "author": "tool", "content": {"parts": [{"text": large_text(i)}]}}
                 http.post("/api/v1/agents/a/sessions/big/events", json=event).raise_for_status()
         received, growth, p99, body = read_streamed(server, "/api/v1/agents/a/sessions/big")
         session = json.loads(body)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.gateway.model import FeedbackType
+from domain.gateway.model import FeedbackType, flatten_messages
 from domain.gateway.service import GatewayService, TaskInput
 from domain.paging import PageRequest, decode_cursor, encode_cursor
 from domain.ports import FeedbackFilter
@@ -116,7 +116,8 @@ async def test_history_pages_by_cursor(gateway: GatewayService) -> None:
 
 async def test_messages_flatten_bubbles(gateway: GatewayService) -> None:
     await gateway.save_task("alice", "s1", TaskInput("t1", BUBBLES, None, '{"agent_name": "helper"}'))
-    messages = await gateway.list_messages("alice", "s1")
+    batches = gateway.whole_history("alice", "s1")
+    messages = [m async for batch in batches for task in batch for m in flatten_messages(task)]
     assert [(m.sender_type, m.sender_name, m.message) for m in messages] == [
         ("user", "alice", "hi"),
         ("agent", "helper", "hello"),

@@ -200,8 +200,7 @@ class SqlPlatformStore:
         async with self._engine.begin() as connection:
             for table in (platform_agents, platform_connectors, platform_deployments):
                 for ident, stored in (await connection.execute(select(table.c.id, table.c.config))).all():
-                    if not self._vault.sealed_by_current(stored):
-                        fresh = self._vault.seal(self._vault.open(stored))
+                    if (fresh := self._vault.resealed(stored)) is not None:
                         await connection.execute(update(table).where(table.c.id == ident).values(config=fresh))
                         rewritten += 1
         return rewritten

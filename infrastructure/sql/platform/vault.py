@@ -32,22 +32,24 @@ class Vault:
         return self._backends[0].encrypt(text)
 
     def open(self, stored: str) -> str:
+        return self._opened(stored)[0]
+
+    def resealed(self, stored: str) -> str | None:
+        """`stored` sealed under the current key, or None when it already is."""
+        text, by_current = self._opened(stored)
+        return None if by_current else self.seal(text)
+
+    def _opened(self, stored: str) -> tuple[str, bool]:
+        """The text, and whether the current key sealed it."""
         if stored.startswith("{"):
             # Stored in clear before configs were encrypted: sealed on its next write.
-            return stored
-        for backend in self._backends:
+            return stored, False
+        for index, backend in enumerate(self._backends):
             try:
-                return backend.decrypt(stored)
+                return backend.decrypt(stored), index == 0
             except InvalidToken:
                 continue
         raise SealedByAnotherKey(
             "a platform record was encrypted with a key that is not configured: "
             "list the key it was written with in PLATFORM_SECRET_KEY_PREVIOUS"
         )
-
-    def sealed_by_current(self, stored: str) -> bool:
-        try:
-            self._backends[0].decrypt(stored)
-        except InvalidToken:
-            return False
-        return True
