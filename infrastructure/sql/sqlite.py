@@ -88,8 +88,14 @@ class _Thread:
         return self._db
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
+        running = asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            # The thread runs the statement to its end whatever the caller does: wait for it, so that
+            # whoever handles the cancellation (a ROLLBACK) finds the connection in a known state.
+            await _settled(running)
+            raise
         except Exception as exc:
             raise translate(exc) from exc
 
@@ -141,11 +147,16 @@ class _Writes(Transaction):
 
     async def _begin(self) -> None:
         if not self._begun:
+            self._begun = True  # from here close() rolls back whatever BEGIN left, even if cancelled
             await self._writer.call(self._in_thread, "BEGIN IMMEDIATE")
-            self._begun = True
 
     def _in_thread(self, sql: str) -> None:
         self._writer.connection().execute(sql)
+
+    def _rollback_in_thread(self) -> None:
+        db = self._writer.connection()
+        if db.in_transaction:
+            db.execute("ROLLBACK")
 
     async def rows(self, statement: Statement, params: Params = NO_PARAMS) -> Sequence[Any]:
         await self._begin()
@@ -163,7 +174,7 @@ class _Writes(Transaction):
     async def close(self) -> None:
         try:
             if self._begun:
-                await self._writer.call(self._in_thread, "ROLLBACK")
+                await self._writer.call(self._rollback_in_thread)
         finally:
             self._begun = False
             await self._turn.end_transaction()
@@ -272,6 +283,17 @@ class SqliteBackend(Backend):
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+async def _settled(running: asyncio.Future[Any]) -> None:
+    """Wait until `running` is done, through any further cancellation of the waiting task."""
+    while not running.done():
+        try:
+            await asyncio.wait({running})
+        except asyncio.CancelledError:
+            continue
+    if not running.cancelled():
+        running.exception()  # retrieved: the caller was cancelled, its statement's error is moot
 
 
 def _make_room(url: str) -> None:
