@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -91,18 +91,25 @@ def page_of(rows: list[T], request: PageRequest, total: int | None, key_of: Call
     return Page(items=items, request=request, total=total, next_cursor=cursor)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Batches:
-    """How many rows the next batch of a whole read asks for: a few first (rows may be large; most
-    chats fit in two batches), twice as many while a batch held little, half as many while it held
-    much. A whole history streams with the memory of about one batch, whatever its length."""
+    """How a whole read is cut into batches, each read in a short transaction of its own: as many
+    rows as fit in `budget` (at least one, at most `most`), from the sizes of the rows ahead, read
+    `ahead` at a time before the rows themselves. A whole history streams with the memory of one
+    batch, whatever its length or its rows' sizes, and most chats fit in one batch."""
 
-    size: int = 8
     most: int = 64
-    budget_bytes: int = 4 * 1024 * 1024
+    budget: int = 4 * 1024 * 1024
+    ahead: int = 1000
 
-    def after(self, held_bytes: int) -> None:
-        if held_bytes > self.budget_bytes:
-            self.size = max(1, self.size // 2)
-        elif held_bytes < self.budget_bytes // 2:
-            self.size = min(self.most, self.size * 2)
+    def counts(self, sizes: Iterable[int]) -> Iterator[int]:
+        """How many rows each batch takes, in order, for rows of these sizes."""
+        count = held = 0
+        for size in sizes:
+            if count and (count == self.most or held + size > self.budget):
+                yield count
+                count = held = 0
+            count += 1
+            held += size
+        if count:
+            yield count

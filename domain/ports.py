@@ -78,6 +78,13 @@ class ChatTaskRepository(Protocol):
         when the session is missing or someone else's (ownership and history in one read)."""
         ...
 
+    async def sizes(
+        self, user_id: str, session_id: str, *, limit: int, after: SortKey | None = None
+    ) -> list[int] | None:
+        """`ChatTask.size` of the tasks `list_for_owner` would return with this `limit` and `after`,
+        without reading them (how a whole read cuts its batches). None as `list_for_owner`."""
+        ...
+
 
 class FeedbackRepository(Protocol):
     async def add(self, feedback: Feedback) -> None: ...
@@ -254,6 +261,10 @@ class EventRepository(Protocol):
 
     async def page(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[EventRecord]:
         """Events with a sequence above `after_sequence`, in order."""
+        ...
+
+    async def sizes(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[tuple[int, int]]:
+        """(sequence, size of its body) of the events `page` would return, without reading them."""
         ...
 
 

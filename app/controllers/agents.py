@@ -157,7 +157,7 @@ class AgentSessionController(Controller):
             # Every field but the events, in declared order: the events go where the empty list is.
             # State comes before them, so the last `"events":[]` is the field, whatever the state holds.
             head, _, tail = msgspec.json.encode(AgentSessionResponse.of(agent.name, view)).rpartition(b'"events":[]')
-            stream = json_array(batches, lambda e: (record_json(e),), head=head + b'"events":[', tail=b"]" + tail)
+            stream = await json_array(batches, lambda e: (record_json(e),), head=head + b'"events":[', tail=b"]" + tail)
             stream.headers.update(etag(view.session.version))
             return stream
         view = await agent.get_session(

@@ -14,7 +14,7 @@ from app.identity import remember
 from app.openapi import errors
 from app.params import Cursor, SessionId
 from app.schemas import MessageResponse, TaskList, TaskResponse, TaskSave
-from app.streaming import json_array, started
+from app.streaming import json_array
 from domain.gateway.model import flatten_messages
 from domain.gateway.service import TaskInput
 from domain.paging import PageRequest, decode_cursor
@@ -65,9 +65,11 @@ class ChatTaskController(Controller):
         cursor: Cursor = None,
     ) -> Response[Any]:
         if limit is None and not cursor:
-            batches = await started(gateway.whole_history(user_id, session_id))
-            return json_array(
-                batches, lambda t: (TaskResponse.of(t),), head=b'{"tasks":[', tail=b'],"nextCursor":null}'
+            return await json_array(
+                gateway.whole_history(user_id, session_id),
+                lambda t: (TaskResponse.of(t),),
+                head=b'{"tasks":[',
+                tail=b'],"nextCursor":null}',
             )
         page = PageRequest(size=limit or 100, after=decode_cursor(cursor) if cursor else None)
         tasks = await gateway.list_tasks(user_id, session_id, page)
@@ -82,5 +84,6 @@ class ChatTaskController(Controller):
         },
     )
     async def messages(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> Response[Any]:
-        batches = await started(gateway.whole_history(user_id, session_id))
-        return json_array(batches, lambda t: (MessageResponse.of(m) for m in flatten_messages(t)))
+        return await json_array(
+            gateway.whole_history(user_id, session_id), lambda t: (MessageResponse.of(m) for m in flatten_messages(t))
+        )

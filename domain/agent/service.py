@@ -49,6 +49,9 @@ class Appended:
 DEFAULT_RUNS = RunPolicy()
 
 
+WHOLE_READ = Batches(most=MAX_EVENTS_PAGE)
+
+
 class AgentService:
     def __init__(
         self,
@@ -108,7 +111,7 @@ class AgentService:
             return SessionView(session, merged_state(session.state, app, user), events)
 
     async def whole_session(
-        self, user_id: str, session_id: str, *, after_timestamp: int | None = None
+        self, user_id: str, session_id: str, *, after_timestamp: int | None = None, batches: Batches = WHOLE_READ
     ) -> tuple[SessionView, AsyncIterator[list[EventRecord]]]:
         """The session with its merged state (no events), and its events as of this read, oldest
         first, in batches each read in a short transaction of its own: a long history streams with
@@ -117,18 +120,23 @@ class AgentService:
         last = view.session.last_sequence
 
         async def events() -> AsyncIterator[list[EventRecord]]:
-            batches, after = Batches(most=MAX_EVENTS_PAGE), 0
+            after = 0
             while after < last:
                 async with self.store.unit_of_work(read_only=True) as uow:
-                    page = await uow.events.page(user_id, session_id, after_sequence=after, limit=batches.size)
-                page = [e for e in page if e.sequence <= last]
-                if not page:
+                    ahead = await uow.events.sizes(user_id, session_id, after_sequence=after, limit=batches.ahead)
+                ahead = [(sequence, size) for sequence, size in ahead if sequence <= last]
+                for count in batches.counts(size for _, size in ahead):
+                    async with self.store.unit_of_work(read_only=True) as uow:
+                        page = await uow.events.page(user_id, session_id, after_sequence=after, limit=count)
+                    page = [e for e in page if e.sequence <= last]
+                    if not page:
+                        return
+                    kept = [e for e in page if after_timestamp is None or e.timestamp > after_timestamp]
+                    if kept:
+                        yield kept
+                    after = page[-1].sequence
+                if len(ahead) < batches.ahead:
                     return
-                kept = [e for e in page if after_timestamp is None or e.timestamp > after_timestamp]
-                if kept:
-                    yield kept
-                after = page[-1].sequence
-                batches.after(sum(len(e.body_json) for e in page))
 
         return view, events()
 

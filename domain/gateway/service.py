@@ -18,7 +18,7 @@ from domain.gateway.model import (
     parse_bubbles,
     parse_metadata,
 )
-from domain.paging import Batches, Page, PageRequest, page_of
+from domain.paging import Batches, Page, PageRequest, SortKey, page_of
 from domain.ports import FeedbackFilter, GatewayRepositories, GatewayStore, GatewayUnitOfWork, SessionFilter
 from domain.search import needle
 
@@ -39,6 +39,9 @@ class TaskInput:
 class SavedTask:
     task: ChatTask
     created: bool
+
+
+WHOLE_READ = Batches()
 
 
 class GatewayService:
@@ -159,27 +162,30 @@ class GatewayService:
             return Page(rows, PageRequest(size=max(1, min(len(rows), 100))), total=None, next_cursor=None)
         return page_of(rows, page, None, lambda t: t.sort_key)
 
-    async def whole_history(self, user_id: str, session_id: str) -> AsyncIterator[list[ChatTask]]:
-        """The whole history, oldest first, in batches each read in a short transaction of its own:
-        a caller streams it with flat memory, and no other request waits behind it (domain.paging.Batches
-        sizes each batch by what the previous one held). The first
-        batch is read on the first step, so a missing session is NotFound before anything is sent."""
-        batches, after = Batches(), None
-        first = True
+    async def whole_history(
+        self, user_id: str, session_id: str, batches: Batches = WHOLE_READ
+    ) -> AsyncIterator[list[ChatTask]]:
+        """The whole history, oldest first, in batches (domain.paging.Batches) each read in a short
+        transaction of its own: a caller streams it with flat memory, and no other request waits
+        behind it. The first sizes are read on the first step, so a missing session is NotFound
+        before anything is sent."""
+        after: SortKey | None = None
         while True:
             async with self._store.unit_of_work(read_only=True) as uow:
-                rows = await uow.tasks.list_for_owner(user_id, session_id, limit=batches.size, after=after)
-            if rows is None:
-                if first:
+                sizes = await uow.tasks.sizes(user_id, session_id, limit=batches.ahead, after=after)
+            if sizes is None:
+                if after is None:
                     raise NotFound("session", session_id)
                 return  # deleted while it was being read: what was sent stands
-            first = False
-            if rows:
+            for count in batches.counts(sizes):
+                async with self._store.unit_of_work(read_only=True) as uow:
+                    rows = await uow.tasks.list_for_owner(user_id, session_id, limit=count, after=after)
+                if not rows:
+                    return
                 yield rows
-            if len(rows) < batches.size:
+                after = rows[-1].sort_key
+            if len(sizes) < batches.ahead:
                 return
-            after = rows[-1].sort_key
-            batches.after(sum(task.size for task in rows))
 
     # Feedback ---------------------------------------------------------------------------------
 

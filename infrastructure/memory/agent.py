@@ -110,6 +110,10 @@ class MemoryEventRepository:
         start = bisect.bisect_right(events, after_sequence, key=lambda e: e.sequence)
         return events[start : start + limit]
 
+    async def sizes(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[tuple[int, int]]:
+        page = await self.page(user_id, session_id, after_sequence=after_sequence, limit=limit)
+        return [(event.sequence, len(event.body_json)) for event in page]
+
 
 class MemoryStateRepository:
     APP = "app"

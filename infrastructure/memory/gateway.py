@@ -97,6 +97,12 @@ class MemoryChatTaskRepository:
         rows = (t for t in self._t.tasks.rows.values() if t.session_id == session_id)
         return ordered_page(rows, lambda t: t.sort_key, descending=False, limit=limit, after=after)
 
+    async def sizes(
+        self, user_id: str, session_id: str, *, limit: int, after: SortKey | None = None
+    ) -> list[int] | None:
+        tasks = await self.list_for_owner(user_id, session_id, limit=limit, after=after)
+        return None if tasks is None else [task.size for task in tasks]
+
 
 class MemoryFeedbackRepository:
     def __init__(self, tables: _Tables) -> None:

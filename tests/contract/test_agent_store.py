@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from domain.agent.model import AgentSession, Behavior, Event, Run, RunPolicy, StateDelta
-from domain.agent.service import AgentService, EventInput, append_in
+from domain.agent.service import WHOLE_READ, AgentService, EventInput, append_in
 from domain.errors import Conflict, NotFound
-from domain.paging import PageRequest, SortKey
+from domain.paging import Batches, PageRequest, SortKey
 from domain.ports import AgentStore
 from tests.conftest import _agent_store
 
@@ -424,7 +424,12 @@ async def test_a_whole_session_streams_its_events_as_of_the_read(agent_store: Ag
     streamed = [batch async for batch in batches]
     assert [e.id for b in streamed for e in b] == [e.id for e in expected] == [f"e{i:03}" for i in range(300)]
     assert [e.body_json for b in streamed for e in b] == [e.body_json for e in expected]
-    assert max(len(b) for b in streamed) <= 1000 and len(streamed) > 1
+    assert all(len(b) == 1 or sum(len(e.body_json) for e in b) <= WHOLE_READ.budget for b in streamed)
+    assert not any({"e100", "e101"} <= {e.id for e in b} for b in streamed)  # 6 MB: never in one batch
+    _, small_batches = await agent.whole_session("alice", "long", batches=Batches(most=7, ahead=50))
+    streamed = [batch async for batch in small_batches]
+    assert [e.id for b in streamed for e in b] == [*(f"e{i:03}" for i in range(300)), "later"]
+    assert max(len(b) for b in streamed) == 7
     _, recent = await agent.whole_session("alice", "long", after_timestamp=1000 + 289)
     assert [e.id for b in [batch async for batch in recent] for e in b] == [
         *(f"e{i}" for i in range(290, 300)),

@@ -254,17 +254,37 @@ async def test_history_for_its_owner_only_in_one_read(gateway_store: GatewayStor
         assert (await uow.tasks.list_for_owner("alice", "s1") or [])[0] == task("t0", "s1", created=100)
 
 
-async def test_a_whole_history_is_read_in_batches_that_miss_nothing(gateway_store: GatewayStore) -> None:
+async def test_task_sizes_are_read_without_the_tasks(gateway_store: GatewayStore) -> None:
     gateway = GatewayService(gateway_store)
-    await gateway.create_session("alice", session_id="long")
-    small, large = '[{"type": "agent", "text": "hi"}]', json.dumps([{"type": "agent", "text": "w" * 3_000_000}])
-    for i in range(150):
-        await gateway.save_task("alice", "long", TaskInput(f"t{i:03}", large if i in (70, 71, 72) else small))
-    batches = [batch async for batch in gateway.whole_history("alice", "long")]
-    assert [t.id for batch in batches for t in batch] == [f"t{i:03}" for i in range(150)]
-    assert len(batches[0]) == Batches().size and max(len(b) for b in batches) <= 64
-    # After a batch holding large tasks the next one is smaller (the size follows what was read).
-    heavy = [i for i, batch in enumerate(batches[:-1]) if sum(t.size for t in batch) > 4 * 1024 * 1024]
-    assert heavy and all(len(batches[i + 1]) < len(batches[i]) for i in heavy)
+    for i, text in enumerate(["a", "b" * 500, "c" * 20]):
+        bubbles = json.dumps([{"type": "agent", "text": text}])
+        await gateway.save_task("alice", "s1", TaskInput(f"t{i}", bubbles, "q" * i, '{"k": 1}' if i else None))
+    await gateway.create_session("alice", session_id="empty")
+    await gateway.create_session("bob", session_id="bobs")
+    async with gateway_store.unit_of_work(read_only=True) as uow:
+        tasks = await uow.tasks.list_for_owner("alice", "s1") or []
+        assert await uow.tasks.sizes("alice", "s1", limit=10) == [t.size for t in tasks]
+        assert await uow.tasks.sizes("alice", "s1", limit=1, after=tasks[0].sort_key) == [tasks[1].size]
+        assert await uow.tasks.sizes("alice", "empty", limit=10) == []
+        assert await uow.tasks.sizes("alice", "bobs", limit=10) is None
+        assert await uow.tasks.sizes("alice", "missing", limit=10) is None
+
+
+async def test_a_whole_history_is_read_in_batches_that_keep_to_the_budget(gateway_store: GatewayStore) -> None:
+    gateway = GatewayService(gateway_store)
+    lengths = [10] * 30 + [3000] * 12 + [10] * 5 + [9000] + [10] * 2  # small, large, small, too large alone
+    for i, length in enumerate(lengths):
+        await gateway.save_task(
+            "alice", "long", TaskInput(f"t{i:03}", json.dumps([{"type": "agent", "text": "w" * length}]))
+        )
+    budget = Batches(most=8, budget=8_000, ahead=16)
+    batches = [batch async for batch in gateway.whole_history("alice", "long", budget)]
+    assert [t.id for batch in batches for t in batch] == [f"t{i:03}" for i in range(len(lengths))]
+    assert all(len(batch) == 1 or sum(t.size for t in batch) <= 8_000 for batch in batches)
+    assert max(len(batch) for batch in batches) == 8
+    assert [t.id for batch in batches if len(batch) == 1 for t in batch] == ["t047"]
+    # A chat as most are: one batch.
+    whole = [batch async for batch in gateway.whole_history("alice", "long", Batches())]
+    assert [len(batch) for batch in whole] == [len(lengths)]
     with pytest.raises(NotFound):
         [batch async for batch in gateway.whole_history("bob", "long")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from sqlalchemy import Integer, Table, and_, bindparam, delete, select
+from sqlalchemy import Integer, Table, and_, bindparam, delete, func, select
 
 from domain.agent.model import AgentSession, Behavior, Event, EventRecord, Run
 from domain.errors import Conflict
@@ -41,6 +41,13 @@ _INSERT_EVENT = insert_row(agent_events)
 _DELETE_EVENTS = Query(delete(agent_events).where(_EVENTS_OF))
 _EVENTS_PAGE = Query(
     select(*_EVENT_COLUMNS)
+    .where(_EVENTS_OF, E.sequence > bindparam("after"))
+    .order_by(E.sequence)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+_EVENT_SIZES = Query(
+    select(E.sequence, func.length(E.body).label("size"))
     .where(_EVENTS_OF, E.sequence > bindparam("after"))
     .order_by(E.sequence)
     .limit(bindparam("limit", type_=Integer))
@@ -178,6 +185,10 @@ class SqlEventRepository(_Repository):
     async def page(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[EventRecord]:
         params = {**self._key(user_id, session_id), "after": after_sequence, "limit": limit}
         return [event_of(row) for row in await self._db.rows(_EVENTS_PAGE, params)]
+
+    async def sizes(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[tuple[int, int]]:
+        params = {**self._key(user_id, session_id), "after": after_sequence, "limit": limit}
+        return [(row.sequence, row.size) for row in await self._db.rows(_EVENT_SIZES, params)]
 
 
 class _Scope:

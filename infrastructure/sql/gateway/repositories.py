@@ -212,17 +212,38 @@ class SqlChatTaskRepository(_Repository):
             return None
         return [task_of(row) for row in rows if row.id is not None]
 
+    async def sizes(
+        self, user_id: str, session_id: str, *, limit: int, after: SortKey | None = None
+    ) -> list[int] | None:
+        params: dict[str, Any] = {"sid": session_id, "limit": limit}
+        if after is not None:
+            params |= {"after_time": after.time, "after_id": after.id}
+        rows = await self._db.rows(_SIZES[after is not None], params)
+        if not rows or rows[0].owner != user_id:
+            return None
+        return [row.size for row in rows if row.id is not None]
 
-def _history(paged: bool, after: bool) -> Query:
+
+# What a task holds, as ChatTask.size counts it, read without reading the task.
+_TASK_SIZE = (
+    func.length(chat_tasks.c.message_bubbles)
+    + func.coalesce(func.length(chat_tasks.c.user_message), 0)
+    + func.coalesce(func.length(chat_tasks.c.task_metadata), 0)
+).label("size")
+
+
+def _history(paged: bool, after: bool, *, sizes: bool = False) -> Query:
     """The session's owner and its page of history in one round trip: the page is taken from the
     tasks alone (an index range scan of the page, however long the session), then joined to the
-    session's row. Ordering after the join instead would sort every task of the session."""
+    session's row. Ordering after the join instead would sort every task of the session. With
+    `sizes`, each task's size in place of the task."""
     conditions = [chat_tasks.c.session_id == bindparam("sid")]
     if after:
         key = SortKey(bindparam("after_time"), bindparam("after_id"))  # type: ignore[arg-type]
         conditions.append(after_key(chat_tasks.c.created_time, chat_tasks.c.id, key, descending=False))
     order = ordered(chat_tasks.c.created_time, chat_tasks.c.id, descending=False)
-    tasks = select(*entity_columns(chat_tasks)).where(*conditions).order_by(*order)
+    columns = (chat_tasks.c.id, chat_tasks.c.created_time, _TASK_SIZE) if sizes else entity_columns(chat_tasks)
+    tasks = select(*columns).where(*conditions).order_by(*order)
     page = (tasks.limit(bindparam("limit", type_=Integer)) if paged else tasks).subquery("page")
     statement = (
         select(sessions.c.user_id.label("owner"), *page.c)
@@ -234,6 +255,7 @@ def _history(paged: bool, after: bool) -> Query:
 
 
 _HISTORY = {(paged, after): _history(paged, after) for paged in (False, True) for after in (False, True)}
+_SIZES = {after: _history(True, after, sizes=True) for after in (False, True)}
 _DELETE_TASKS = Query(delete(chat_tasks).where(chat_tasks.c.session_id == bindparam("sid")))
 
 
