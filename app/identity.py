@@ -16,7 +16,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.access import Caller
-from domain.errors import InvalidInput
+from domain.errors import MalformedRequest
 from domain.ports import IdentityProvider
 from infrastructure.config.model import CookieConfig
 from infrastructure.cookies import CookieSession, CookieSigner
@@ -50,7 +50,7 @@ def caller_of(request: ASGIConnection[Any, Any, Any, Any]) -> Caller:
     headers = request.headers
     for name in app_state.identity_headers:
         if name in headers and len(headers.getall(name)) > 1:
-            raise InvalidInput(name, "must be sent once: which one to believe is not for the server to guess")
+            raise MalformedRequest(name, "must be sent once: which one to believe is not for the server to guess")
     # API clients send no cookie: skip parsing an absent header.
     remembered = signer.verify(request.cookies.get(cookie_config.name)) if "cookie" in headers else None
     caller = identity.identify(headers, remembered.user_id if remembered else None)
@@ -72,6 +72,14 @@ def remember(
     updated = CookieSession(user_id or current.user_id, session_id or current.session_id)
     if updated != current:
         _issue(request, updated)
+
+
+def remembered_session(request: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The session id the request's signed cookie names for its caller, if it names one."""
+    cookie: CookieSession | None = request.scope.get(_COOKIE)  # type: ignore[assignment]
+    if cookie is None or cookie.user_id not in (None, caller_of(request).user_id):
+        return None
+    return cookie.session_id
 
 
 def _issue(request: ASGIConnection[Any, Any, Any, Any], session: CookieSession) -> None:

@@ -26,11 +26,11 @@ from domain.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
+    MalformedRequest,
     NotFound,
     PreconditionFailed,
     StoreUnavailable,
     Unauthenticated,
-    Unprocessable,
 )
 
 log = structlog.get_logger("session_store.errors")
@@ -72,15 +72,15 @@ def _forbidden(exc: Forbidden) -> ProblemDetailsException:
     return problem(403, "Forbidden", str(exc))
 
 
-def _unprocessable(exc: Unprocessable) -> ProblemDetailsException:
-    return problem(422, "Unprocessable Content", str(exc), extra=invalid_params(exc.field, exc.reason))
-
-
 def _stale(exc: PreconditionFailed) -> ProblemDetailsException:
     return problem(412, "Precondition Failed", str(exc), extra={"currentVersion": exc.current})
 
 
 def _invalid(exc: InvalidInput) -> ProblemDetailsException:
+    return problem(422, "Unprocessable Content", str(exc), extra=invalid_params(exc.field, exc.reason))
+
+
+def _malformed(exc: MalformedRequest) -> ProblemDetailsException:
     return problem(400, "Bad Request", str(exc), extra=invalid_params(exc.field, exc.reason))
 
 
@@ -110,9 +110,8 @@ def validation_failed(request: Request[Any, Any, Any], exc: ValidationException)
     ]
     names = ", ".join(p["name"] for p in params)
     detail = f"invalid {names}: {params[0]['reason']}" if params else (exc.detail or "invalid request")
-    return problem(400, "Bad Request", detail, extra={"invalid-params": params} if params else None).to_response(
-        request
-    )
+    extra = {"invalid-params": params} if params else None
+    return problem(422, "Unprocessable Content", detail, extra=extra).to_response(request)
 
 
 def _http(exc: HTTPException) -> ProblemDetailsException:
@@ -134,7 +133,7 @@ def undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
     """Bodies the JSON decoder chokes on before validation: invalid UTF-8, absurd nesting."""
     reason = "is not valid UTF-8" if isinstance(exc, UnicodeDecodeError) else "is nested too deeply"
     params = {"invalid-params": [{"name": "body", "reason": reason}]}
-    return problem(400, "Bad Request", f"the request body {reason}", extra=params).to_response(request)
+    return problem(422, "Unprocessable Content", f"the request body {reason}", extra=params).to_response(request)
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
@@ -191,7 +190,7 @@ problem_details = ProblemDetailsPlugin(
             PreconditionFailed: _stale,
             Unauthenticated: _unauthenticated,
             Forbidden: _forbidden,
-            Unprocessable: _unprocessable,
+            MalformedRequest: _malformed,
             InvalidInput: _invalid,
             StoreUnavailable: _unavailable,
             NotFoundException: _missing_route,

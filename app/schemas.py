@@ -21,15 +21,35 @@ class CamelStruct(msgspec.Struct, rename="camel"):
     pass
 
 
+Source = Literal["chat", "scheduler"]
+NameText = Annotated[str, msgspec.Meta(description="Trimmed; 1-255 characters after trimming.")]
+
+
 class SessionCreate(CamelStruct):
     id: Annotated[str | None, msgspec.Meta(description="Defaults to `web-session-<uuid4 hex>`.")] = None
-    name: NonEmptyName | None = None
+    name: NameText | None = None
     agent_id: str | None = None
     project_id: str | None = None
+    project_name: str | None = None
+    source: Source = "chat"
+    has_running_background_task: bool = False
+    scheduled_task_id: str | None = None
+    scheduled_task_name: str | None = None
 
 
 class SessionRename(CamelStruct):
-    name: NonEmptyName
+    name: NameText
+
+
+class ProjectMove(CamelStruct):
+    project_id: Annotated[
+        str | None, msgspec.Meta(description="The project to move the session into; null: out of any.")
+    ]
+    project_name: Annotated[str | None, msgspec.Meta(description="Shown as the session's project badge.")] = None
+
+
+class Viewed(CamelStruct):
+    last_viewed_at: EpochMs
 
 
 class SessionResponse(CamelStruct):
@@ -38,12 +58,32 @@ class SessionResponse(CamelStruct):
     name: str | None
     agent_id: str | None
     project_id: str | None
+    project_name: str | None
+    source: Source
+    has_running_background_task: bool
+    scheduled_task_id: str | None
+    scheduled_task_name: str | None
     created_time: EpochMs
     updated_time: EpochMs
+    last_viewed_at: Annotated[int | None, msgspec.Meta(description="When the user last opened it (epoch ms).")]
 
     @classmethod
     def of(cls, s: Session) -> SessionResponse:
-        return cls(s.id, s.user_id, s.name, s.agent_id, s.project_id, s.created_time, s.updated_time)
+        return cls(
+            s.id,
+            s.user_id,
+            s.name,
+            s.agent_id,
+            s.project_id,
+            s.project_name,
+            s.source.value,
+            s.has_running_background_task,
+            s.scheduled_task_id,
+            s.scheduled_task_name,
+            s.created_time,
+            s.updated_time,
+            s.last_viewed_at,
+        )
 
 
 class SessionEnvelope(CamelStruct):
@@ -149,27 +189,20 @@ class FeedbackAccepted(CamelStruct):
     status: str = "feedback received"
 
 
-class FeedbackResponse(CamelStruct):
+class FeedbackResponse(msgspec.Struct):
+    """One feedback row as the gateway lists it (snake_case, as its clients read it)."""
+
     id: str
     session_id: str
     task_id: str
     user_id: str
-    feedback_type: str
-    feedback_text: str | None
+    rating: Literal["up", "down"]
+    comment: str | None
     created_time: EpochMs
 
     @classmethod
     def of(cls, f: Feedback) -> FeedbackResponse:
         return cls(f.id, f.session_id, f.task_id, f.user_id, f.rating.value, f.comment, f.created_time)
-
-
-class FeedbackList(CamelStruct):
-    data: list[FeedbackResponse]
-    meta: PageMeta
-
-    @classmethod
-    def of(cls, page: Page[Feedback]) -> FeedbackList:
-        return cls([FeedbackResponse.of(f) for f in page.items], PageMeta(Pagination.of(page)))
 
 
 class Health(CamelStruct):

@@ -36,7 +36,7 @@ def check_whole(field: str, value: int, low: int = 0, high: int = MAX_WHOLE) -> 
 
 
 def check_name(field: str, value: str) -> str:
-    if not value.strip():
+    if not value or not value.strip():
         raise InvalidInput(field, "must not be empty")
     if len(value) > MAX_NAME_LENGTH:
         raise InvalidInput(field, f"must be at most {MAX_NAME_LENGTH} characters")

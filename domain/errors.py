@@ -23,7 +23,8 @@ class Conflict(DomainError):
 
 
 class InvalidInput(DomainError):
-    """A value the caller sent is wrong; `field` names it as the caller spelled it."""
+    """A value the caller sent is wrong (422, as the gateway answers); `field` names it as the
+    caller spelled it."""
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
@@ -54,3 +55,8 @@ class Forbidden(DomainError):
 
 class Unprocessable(InvalidInput):
     """Well-formed input that refers to something that does not exist (a deployment's agentId)."""
+
+
+class MalformedRequest(InvalidInput):
+    """A request the server cannot read as meant (400): a header sent twice, an odd `If-Match`, or
+    a filter the gateway's clients know as a 400 (`source`, `start_date`)."""

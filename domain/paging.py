@@ -59,7 +59,7 @@ class Page(Generic[T]):
     def total_pages(self) -> int | None:
         if self.total is None:
             return None
-        return max(1, -(-self.total // self.request.size))
+        return -(-self.total // self.request.size)
 
     @property
     def next_page(self) -> int | None:

@@ -14,7 +14,7 @@ from typing import Any, Protocol, Self, TypeVar
 
 from domain.access import Caller
 from domain.agent.model import AgentSession, Event, EventRecord, Run, StateDelta
-from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
+from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session, SessionSource, Tombstone
 from domain.paging import SortKey
 from domain.platform.model import Connector, Deployment, PlatformAgent
 
@@ -24,7 +24,8 @@ class SessionFilter:
     user_id: str
     agent_id: str | None = None
     project_id: str | None = None
-    # Folded (domain.search.needle): found in the session's name or a task's text (domain.search).
+    source: SessionSource | None = None
+    # Folded (domain.search.needle): found in the session's name (domain.search).
     text: str | None = None
 
 
@@ -48,6 +49,14 @@ class SessionRepository(Protocol):
     async def update(self, session: Session) -> None: ...
 
     async def delete(self, session_id: str) -> None: ...
+
+    async def bury(self, tombstone: Tombstone) -> None:
+        """Remember that a session was deleted, so that nothing brings its id back."""
+        ...
+
+    async def buried(self, session_id: str) -> bool:
+        """Whether a session of this id was deleted (and its tombstone not yet purged)."""
+        ...
 
     async def find(
         self, where: SessionFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
@@ -126,7 +135,7 @@ class GatewayUnitOfWork(GatewayRepositories, Protocol):
 T = TypeVar("T")
 
 # A store's optional one-statement form of a hot write (see GatewayService.save_task, AgentService.append_event).
-SaveTaskAtOnce = Callable[[str, ChatTask], Awaitable[tuple[ChatTask, bool] | None]]
+SaveTaskAtOnce = Callable[[str, ChatTask, bool], Awaitable[tuple[ChatTask, bool] | None]]
 AppendAtOnce = Callable[[str, str, str, Event, StateDelta, int, int | None], Awaitable[AgentSession | None]]
 
 

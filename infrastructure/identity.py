@@ -23,7 +23,7 @@ import structlog
 
 from domain.access import Caller
 from domain.checks import check_id
-from domain.errors import InvalidInput, Unauthenticated
+from domain.errors import InvalidInput, MalformedRequest, Unauthenticated
 from infrastructure.config.model import AuthConfig, AuthMode
 
 DEV_USER_HEADER = "x-user-id"
@@ -51,7 +51,7 @@ def _user(field: str, value: str) -> str:
     try:
         return check_id(field, value)
     except InvalidInput as exc:
-        raise InvalidInput(field, exc.reason) from exc
+        raise MalformedRequest(field, exc.reason) from exc
 
 
 def _bearer(headers: Mapping[str, str]) -> str | None:

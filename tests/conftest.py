@@ -20,6 +20,8 @@ from infrastructure.sql.platform.store import SqlPlatformStore
 from tests.databases import fresh_database
 
 BACKENDS = ["memory", "sqlite", "postgres", "mysql"]
+# Every table of the gateway lineage, children first.
+GATEWAY_TABLES = ("feedback", "chat_tasks", "sessions", "deleted_sessions")
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +73,7 @@ async def gateway_store(request: pytest.FixtureRequest) -> AsyncIterator[Gateway
         yield store
     finally:
         await store.close()
-        empty_tables(url, "feedback", "chat_tasks", "sessions")
+        empty_tables(url, *GATEWAY_TABLES)
 
 
 def empty_tables(url: str, *tables: str) -> None:

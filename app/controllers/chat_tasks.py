@@ -10,7 +10,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from app.dependencies import Gateway, UserId
 from app.guards import identified
-from app.identity import remember
+from app.identity import remember, remembered_session
 from app.openapi import errors
 from app.params import Cursor, SessionId
 from app.schemas import MessageResponse, TaskList, TaskResponse, TaskSave
@@ -28,9 +28,11 @@ class ChatTaskController(Controller):
     @post(
         "/chat-tasks",
         summary="Save a chat task (create or update, keyed by taskId)",
-        description="201 when created, 200 when updated. A session id not stored yet is created for the caller.",
+        description="201 when created, 200 when updated. The session must be the caller's: a missing or deleted "
+        "one is a 422, as the gateway answers (ids `null`, `undefined` and blank: 404). One exception keeps chats "
+        "made in ephemeral mode: a session the caller's signed cookie names, never deleted, is created.",
         status_code=201,
-        responses=errors(400, 404, 409, 413),
+        responses=errors(404, 409, 413, 422),
     )
     async def save(
         self,
@@ -44,6 +46,7 @@ class ChatTaskController(Controller):
             user_id,
             session_id,
             TaskInput(data.task_id, data.bubbles_text(), data.user_message, data.metadata_text()),
+            may_create=remembered_session(request) == session_id,
         )
         remember(request, session_id=session_id)
         return Response(TaskResponse.of(saved.task), status_code=201 if saved.created else 200)

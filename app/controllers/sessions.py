@@ -12,7 +12,31 @@ from app.guards import identified
 from app.identity import remember
 from app.openapi import errors
 from app.params import Cursor, PageNumber, PageSize, SessionId, page_request
-from app.schemas import SessionCreate, SessionEnvelope, SessionList, SessionRename, SessionResponse
+from app.schemas import (
+    ProjectMove,
+    SessionCreate,
+    SessionEnvelope,
+    SessionList,
+    SessionRename,
+    SessionResponse,
+    Viewed,
+)
+from domain.errors import MalformedRequest
+from domain.gateway.model import SessionSource
+
+AgentFilter = Annotated[str | None, QueryParameter(name="agent_id", description="Only this agent's sessions.")]
+AgentFilterCamel = Annotated[str | None, QueryParameter(name="agentId", description="Alias of agent_id.")]
+ProjectFilter = Annotated[str | None, QueryParameter(name="project_id", description="Only this project's sessions.")]
+ProjectFilterCamel = Annotated[str | None, QueryParameter(name="projectId", description="Alias of project_id.")]
+
+
+def _source(value: str | None) -> SessionSource | None:
+    if value is None:
+        return None
+    try:
+        return SessionSource(value)
+    except ValueError:
+        raise MalformedRequest("source", "must be chat or scheduler") from None
 
 
 class SessionController(Controller):
@@ -20,17 +44,26 @@ class SessionController(Controller):
     guards = [identified]  # who is calling before what they asked: 401 ahead of a 400
     tags = ["Sessions"]
 
-    @post("/", summary="Create a session", status_code=201, responses=errors(400, 409, 413))
+    @post("/", summary="Create a session", status_code=201, responses=errors(409, 413, 422))
     async def create(
         self, data: JSONBody[SessionCreate], gateway: Gateway, user_id: UserId, request: Request[Any, Any, Any]
     ) -> SessionEnvelope:
         session = await gateway.create_session(
-            user_id, session_id=data.id, name=data.name, agent_id=data.agent_id, project_id=data.project_id
+            user_id,
+            session_id=data.id,
+            name=data.name,
+            agent_id=data.agent_id,
+            project_id=data.project_id,
+            project_name=data.project_name,
+            source=SessionSource(data.source),
+            has_running_background_task=data.has_running_background_task,
+            scheduled_task_id=data.scheduled_task_id,
+            scheduled_task_name=data.scheduled_task_name,
         )
         remember(request, session_id=session.id)
         return SessionEnvelope(SessionResponse.of(session))
 
-    @get("/", summary="List the caller's sessions, newest activity first", responses=errors(400))
+    @get("/", summary="List the caller's sessions, newest activity first", responses=errors(400, 422))
     async def list_sessions(
         self,
         gateway: Gateway,
@@ -38,22 +71,30 @@ class SessionController(Controller):
         page_number: PageNumber = 1,
         page_size: PageSize = 20,
         cursor: Cursor = None,
-        agent_id: Annotated[str | None, QueryParameter(name="agentId")] = None,
-        agent_id_legacy: Annotated[str | None, QueryParameter(name="agent_id", description="Alias of agentId.")] = None,
-        project_id: Annotated[str | None, QueryParameter(name="projectId")] = None,
-        project_id_legacy: Annotated[
-            str | None, QueryParameter(name="project_id", description="Alias of projectId.")
+        agent_id: AgentFilter = None,
+        agent_id_camel: AgentFilterCamel = None,
+        project_id: ProjectFilter = None,
+        project_id_camel: ProjectFilterCamel = None,
+        source: Annotated[
+            str | None, QueryParameter(description="`chat` or `scheduler`; anything else is a 400.")
         ] = None,
     ) -> SessionList:
         page = await gateway.list_sessions(
             user_id,
             page_request(page_number, page_size, cursor),
-            agent_id=agent_id or agent_id_legacy,
-            project_id=project_id or project_id_legacy,
+            agent_id=agent_id or agent_id_camel,
+            project_id=project_id or project_id_camel,
+            source=_source(source),
         )
         return SessionList.of(page)
 
-    @get("/search", summary="Search the caller's sessions by name and by message text", responses=errors(400))
+    @get(
+        "/search",
+        summary="Search the caller's sessions by name",
+        description="Case-insensitive, in session names only, as the gateway searches. Text inside messages: "
+        "`GET /api/v1/search/messages`.",
+        responses=errors(422),
+    )
     async def search(
         self,
         gateway: Gateway,
@@ -62,26 +103,59 @@ class SessionController(Controller):
         page_number: PageNumber = 1,
         page_size: PageSize = 20,
         cursor: Cursor = None,
+        agent_id: AgentFilter = None,
+        agent_id_camel: AgentFilterCamel = None,
+        project_id: ProjectFilter = None,
+        project_id_camel: ProjectFilterCamel = None,
     ) -> SessionList:
-        return SessionList.of(
-            await gateway.search_sessions(user_id, text, page_request(page_number, page_size, cursor))
+        page = await gateway.search_sessions(
+            user_id,
+            text,
+            page_request(page_number, page_size, cursor),
+            agent_id=agent_id or agent_id_camel,
+            project_id=project_id or project_id_camel,
         )
+        return SessionList.of(page)
 
-    @get("/{session_id:str}", summary="Read a session", responses=errors(400, 404))
+    @get("/{session_id:str}", summary="Read a session", responses=errors(404, 422))
     async def read(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> SessionEnvelope:
         return SessionEnvelope(SessionResponse.of(await gateway.get_session(user_id, session_id)))
 
-    @patch("/{session_id:str}", summary="Rename a session", responses=errors(400, 404, 413))
+    @patch("/{session_id:str}", summary="Rename a session", responses=errors(404, 413, 422))
     async def rename(
         self, session_id: SessionId, data: JSONBody[SessionRename], gateway: Gateway, user_id: UserId
     ) -> SessionResponse:
         return SessionResponse.of(await gateway.rename_session(user_id, session_id, data.name))
 
+    @post(
+        "/{session_id:str}/viewed",
+        summary="Mark a session as seen now",
+        description="Later reads carry `lastViewedAt`; the UI shows a session as unseen while "
+        "`updatedTime > (lastViewedAt ?? createdTime)`. The body is ignored (the UI sends `{}`).",
+        status_code=200,
+        responses=errors(404),
+    )
+    async def viewed(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> Viewed:
+        session = await gateway.mark_viewed(user_id, session_id)
+        return Viewed(session.last_viewed_at or 0)
+
+    @patch(
+        "/{session_id:str}/project",
+        summary="Move a session into a project, or out of any (projectId null)",
+        responses=errors(404, 413, 422),
+    )
+    async def move(
+        self, session_id: SessionId, data: JSONBody[ProjectMove], gateway: Gateway, user_id: UserId
+    ) -> SessionResponse:
+        return SessionResponse.of(
+            await gateway.move_to_project(user_id, session_id, data.project_id, data.project_name)
+        )
+
     @delete(
         "/{session_id:str}",
         summary="Delete a session with its chat tasks and feedback",
         status_code=204,
-        responses=errors(400, 404),
+        responses=errors(404, 422),
     )
     async def remove(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> None:
         await gateway.delete_session(user_id, session_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from domain.checks import refuse_nul
+from domain.checks import check_name, refuse_nul
 from domain.errors import InvalidInput
 from domain.paging import SortKey
 from domain.search import fold, fold_bubbles
@@ -16,6 +16,21 @@ from domain.search import fold, fold_bubbles
 
 def new_session_id() -> str:
     return f"web-session-{uuid.uuid4().hex}"
+
+
+# What the UI sends in place of a session id when it has none: they name no session (404).
+_NO_SESSION_IDS = ("null", "undefined")
+
+
+def names_no_session(session_id: str) -> bool:
+    return not session_id.strip() or session_id in _NO_SESSION_IDS
+
+
+class SessionSource(StrEnum):
+    """Where a conversation comes from: a user's chat, or a scheduled task's run."""
+
+    CHAT = "chat"
+    SCHEDULER = "scheduler"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +44,13 @@ class Session:
     project_id: str | None
     created_time: int
     updated_time: int
+    project_name: str | None = None
+    source: SessionSource = SessionSource.CHAT
+    has_running_background_task: bool = False
+    scheduled_task_id: str | None = None
+    scheduled_task_name: str | None = None
+    # When the user last opened it: the UI marks it unseen while updated_time is later.
+    last_viewed_at: int | None = None
 
     @property
     def sort_key(self) -> SortKey:
@@ -36,6 +58,20 @@ class Session:
 
     def search_name(self) -> str | None:
         return fold(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """What a deleted session leaves: its id may not come back (a late save must not revive it)."""
+
+    session_id: str
+    user_id: str
+    deleted_time: int
+
+
+def session_name(name: str) -> str:
+    """A name as stored: trimmed, 1-255 characters."""
+    return check_name("name", name.strip())
 
 
 @dataclass(frozen=True, slots=True)

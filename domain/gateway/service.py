@@ -7,16 +7,20 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
-from domain.checks import check_id, check_name, epoch_ms
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.checks import check_id, epoch_ms
+from domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from domain.gateway.model import (
     ChatTask,
     Feedback,
     FeedbackType,
     Session,
+    SessionSource,
+    Tombstone,
+    names_no_session,
     new_session_id,
     parse_bubbles,
     parse_metadata,
+    session_name,
 )
 from domain.paging import Batches, Page, PageRequest, SortKey, page_of
 from domain.ports import FeedbackFilter, GatewayRepositories, GatewayStore, GatewayUnitOfWork, SessionFilter
@@ -59,15 +63,33 @@ class GatewayService:
         name: str | None = None,
         agent_id: str | None = None,
         project_id: str | None = None,
+        project_name: str | None = None,
+        source: SessionSource = SessionSource.CHAT,
+        has_running_background_task: bool = False,
+        scheduled_task_id: str | None = None,
+        scheduled_task_name: str | None = None,
     ) -> Session:
         session_id = check_id("id", session_id) if session_id is not None else new_session_id()
-        if name is not None:
-            check_name("name", name)
         now = self._clock()
-        session = Session(session_id, user_id, name, agent_id, project_id, now, now)
+        session = Session(
+            session_id,
+            user_id,
+            session_name(name) if name is not None else None,
+            agent_id,
+            project_id,
+            now,
+            now,
+            project_name=project_name,
+            source=source,
+            has_running_background_task=has_running_background_task,
+            scheduled_task_id=scheduled_task_id,
+            scheduled_task_name=scheduled_task_name,
+        )
         async with self._store.unit_of_work() as uow:
             if await uow.sessions.get(session_id) is not None:
                 raise Conflict(f"a session with id {session_id!r} already exists")
+            if await uow.sessions.buried(session_id):
+                raise Conflict(f"a session with id {session_id!r} was deleted: its id is not given out again")
             await uow.sessions.add(session)
             await uow.commit()
         return session
@@ -83,15 +105,25 @@ class GatewayService:
         *,
         agent_id: str | None = None,
         project_id: str | None = None,
+        source: SessionSource | None = None,
     ) -> Page[Session]:
-        return await self._session_page(SessionFilter(user_id, agent_id, project_id), page)
+        return await self._session_page(SessionFilter(user_id, agent_id, project_id, source), page)
 
-    async def search_sessions(self, user_id: str, query: str, page: PageRequest) -> Page[Session]:
+    async def search_sessions(
+        self,
+        user_id: str,
+        query: str,
+        page: PageRequest,
+        *,
+        agent_id: str | None = None,
+        project_id: str | None = None,
+    ) -> Page[Session]:
+        """The caller's sessions whose name holds `query`, case-insensitively (domain.search)."""
         if not query.strip():
             raise InvalidInput("query", "must not be empty")
         if len(query) > MAX_SEARCH_LENGTH:
             raise InvalidInput("query", f"must be at most {MAX_SEARCH_LENGTH} characters")
-        return await self._session_page(SessionFilter(user_id, text=needle(query)), page)
+        return await self._session_page(SessionFilter(user_id, agent_id, project_id, text=needle(query)), page)
 
     async def _session_page(self, where: SessionFilter, page: PageRequest) -> Page[Session]:
         async with self._store.unit_of_work(read_only=True) as uow:
@@ -103,51 +135,83 @@ class GatewayService:
         return page_of(rows, page, total, lambda s: s.sort_key)
 
     async def rename_session(self, user_id: str, session_id: str, name: str) -> Session:
-        check_name("name", name)
+        name = session_name(name)
+        return await self._change(user_id, session_id, lambda s: replace(s, name=name), moves_activity=True)
+
+    async def mark_viewed(self, user_id: str, session_id: str) -> Session:
+        """The user opened the session: it is no longer unseen (its activity time stays as it was)."""
+        now = self._clock()
+        return await self._change(user_id, session_id, lambda s: replace(s, last_viewed_at=now))
+
+    async def move_to_project(
+        self, user_id: str, session_id: str, project_id: str | None, project_name: str | None = None
+    ) -> Session:
+        """Into a project, or out of any (None)."""
+        if project_id is not None:
+            check_id("projectId", project_id)
+        name = project_name if project_id is not None else None
+        return await self._change(user_id, session_id, lambda s: replace(s, project_id=project_id, project_name=name))
+
+    async def _change(
+        self, user_id: str, session_id: str, change: Callable[[Session], Session], *, moves_activity: bool = False
+    ) -> Session:
         async with self._store.unit_of_work() as uow:
-            session = await _owned_session(uow, user_id, session_id, for_update=True)
-            session = replace(session, name=name, updated_time=max(self._clock(), session.updated_time))
+            session = change(await _owned_session(uow, user_id, session_id, for_update=True))
+            if moves_activity:
+                session = replace(session, updated_time=max(self._clock(), session.updated_time))
             await uow.sessions.update(session)
             await uow.commit()
         return session
 
     async def delete_session(self, user_id: str, session_id: str) -> None:
-        """Delete a session with its tasks and feedback, all in one transaction."""
+        """Delete a session with its tasks and feedback, all in one transaction; its tombstone keeps
+        a late save from bringing it back."""
         async with self._store.unit_of_work() as uow:
             await _owned_session(uow, user_id, session_id, for_update=True)
             await uow.feedback.delete_for_session(session_id)
             await uow.tasks.delete_for_session(session_id)
             await uow.sessions.delete(session_id)
+            await uow.sessions.bury(Tombstone(session_id, user_id, self._clock()))
             await uow.commit()
 
     # Chat tasks -------------------------------------------------------------------------------
 
-    async def save_task(self, user_id: str, session_id: str, data: TaskInput) -> SavedTask:
-        """Create or update a task, keyed by its id; a session the caller names but lacks is created.
+    async def save_task(self, user_id: str, session_id: str, data: TaskInput, *, may_create: bool = False) -> SavedTask:
+        """Create or update a task, keyed by its id, in a session of the caller's.
 
-        A task id that belongs to another user or another session is refused: the incumbent
+        A missing session is created only when `may_create` (the caller's signed cookie names it:
+        a chat kept in the browser since ephemeral mode) and it was never deleted; otherwise the
+        save is refused (422, the gateway's answer), so a late save cannot bring a deleted chat
+        back. A task id that belongs to another user or another session is refused: the incumbent
         overwrote it, letting anyone who guessed an id rewrite someone else's history.
         """
+        if names_no_session(session_id):
+            raise NotFound("session", session_id)
         check_id("sessionId", session_id)
-        check_id("taskId", data.task_id)
+        task_id = data.task_id.strip()
+        if not task_id:
+            raise InvalidInput("taskId", "must not be blank")
+        check_id("taskId", task_id)
         parse_bubbles(data.message_bubbles)
-        parse_metadata(data.task_metadata)
+        metadata = data.task_metadata or None  # the UI's "" is no metadata
+        parse_metadata(metadata)
         now = self._clock()
-        draft = ChatTask(
-            data.task_id, session_id, user_id, data.user_message, data.message_bubbles, data.task_metadata, now, now
-        )
+        draft = ChatTask(task_id, session_id, user_id, data.user_message, data.message_bubbles, metadata, now, now)
         at_once = self._store.save_task_at_once
         if at_once is not None:
-            saved = await at_once(user_id, draft)
+            saved = await at_once(user_id, draft, may_create)
         else:
-            saved = await self._store.run(lambda repositories: save_task_in(repositories, user_id, draft))
+            saved = await self._store.run(lambda repositories: save_task_in(repositories, user_id, draft, may_create))
         if saved is not None:
             return SavedTask(*saved)
         async with self._store.unit_of_work(read_only=True) as uow:  # refused: say why
             session = await uow.sessions.get(session_id)
-            if session is not None and session.user_id != user_id:
-                raise NotFound("session", session_id)
-        raise Conflict(f"taskId {data.task_id!r} is already used by another session")
+            creatable = session is None and may_create and not await uow.sessions.buried(session_id)
+        if not creatable and (session is None or session.user_id != user_id):
+            raise Unprocessable(
+                "sessionId", f"no session {_shown(session_id)} of yours: create it before saving into it"
+            )
+        raise Conflict(f"taskId {_shown(task_id)} is already used by another session")
 
     async def list_tasks(self, user_id: str, session_id: str, page: PageRequest | None = None) -> Page[ChatTask]:
         """The chat history, oldest first: whole when `page` is None (as the incumbent), else one page."""
@@ -192,36 +256,47 @@ class GatewayService:
     async def record_feedback(
         self, user_id: str, *, session_id: str, task_id: str, rating: FeedbackType, comment: str | None
     ) -> Feedback:
-        """Store the feedback and merge it into the task's metadata, as the UI reads it from there."""
+        """Keep the feedback; on a task of the caller's, merge it into the task's metadata too, as the
+        UI reads it from there after a reload. Feedback on a task the store does not hold (or not the
+        caller's) is kept all the same, as the gateway does, and says nothing of what is stored."""
+        check_id("sessionId", session_id)
+        check_id("taskId", task_id)
         now = self._clock()
+        feedback = Feedback(uuid.uuid4().hex, session_id, task_id, user_id, rating, comment, now)
         async with self._store.unit_of_work() as uow:
-            await _owned_session(uow, user_id, session_id, for_update=True)
-            task = await uow.tasks.get(task_id)
-            if task is None or task.session_id != session_id or task.user_id != user_id:
-                raise NotFound("task", task_id)
-            feedback = Feedback(uuid.uuid4().hex, session_id, task_id, user_id, rating, comment, now)
+            session = await uow.sessions.get(session_id, for_update=True)
+            task = await uow.tasks.get(task_id) if session is not None and session.user_id == user_id else None
             await uow.feedback.add(feedback)
-            metadata = task.metadata()
-            metadata["feedback"] = {"type": rating.value, "text": comment, "submitted": True}
-            await uow.tasks.update(replace(task, task_metadata=json.dumps(metadata), updated_time=now))
+            if task is not None and task.session_id == session_id and task.user_id == user_id:
+                metadata = task.metadata()
+                metadata["feedback"] = {"type": rating.value, "text": comment, "submitted": True}
+                await uow.tasks.update(replace(task, task_metadata=json.dumps(metadata), updated_time=now))
             await uow.commit()
         return feedback
 
-    async def list_feedback(self, where: FeedbackFilter, page: PageRequest) -> Page[Feedback]:
+    async def list_feedback(self, where: FeedbackFilter, page: PageRequest) -> list[Feedback]:
+        """The caller's feedback, newest first; asked for one task's, the task must be the caller's."""
         async with self._store.unit_of_work(read_only=True) as uow:
-            rows = await uow.feedback.find(where, limit=page.size + 1, offset=page.offset, after=page.after)
-            total = await uow.feedback.count(where) if page.after is None else None
-        return page_of(rows, page, total, lambda f: f.sort_key)
+            if where.task_id is not None:
+                task = await uow.tasks.get(where.task_id)
+                if task is None or task.user_id != where.user_id:
+                    raise NotFound("task", where.task_id)
+            return await uow.feedback.find(where, limit=page.size, offset=page.offset)
 
 
-async def save_task_in(repositories: GatewayRepositories, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
+async def save_task_in(
+    repositories: GatewayRepositories, user_id: str, task: ChatTask, may_create: bool
+) -> tuple[ChatTask, bool] | None:
     """The rule of saving a chat task, in one transaction: create or update `task`, creating its
-    session for `user_id` when missing and moving the session's activity on (ChatTask.resaved says
-    what a re-save keeps). Returns (the stored task, created?); None, having written nothing, when
-    the session is someone else's or the task id is another user's or another session's."""
+    session for `user_id` when missing if `may_create` and it was never deleted, and moving the
+    session's activity on (ChatTask.resaved says what a re-save keeps). Returns (the stored task,
+    created?); None, having written nothing, when the session is someone else's, missing (and may
+    not be created), or the task id is another user's or another session's."""
     now = task.updated_time
     session = await repositories.sessions.get(task.session_id, for_update=True)
     if session is not None and session.user_id != user_id:
+        return None
+    if session is None and (not may_create or await repositories.sessions.buried(task.session_id)):
         return None
     existing = await repositories.tasks.get(task.id)
     if existing is not None and (existing.user_id != user_id or existing.session_id != task.session_id):
@@ -238,7 +313,14 @@ async def save_task_in(repositories: GatewayRepositories, user_id: str, task: Ch
     return task, False
 
 
+def _shown(ident: str) -> str:
+    """Enough of an id to recognise it in an answer."""
+    return repr(ident if len(ident) <= 64 else f"{ident[:64]}...")
+
+
 async def _owned_session(uow: GatewayUnitOfWork, user_id: str, session_id: str, *, for_update: bool = False) -> Session:
+    if names_no_session(session_id):
+        raise NotFound("session", session_id)
     session = await uow.sessions.get(session_id, for_update=for_update)
     if session is None or session.user_id != user_id:
         raise NotFound("session", session_id)

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from domain.errors import Conflict
-from domain.gateway.model import ChatTask, Feedback, Session
+from domain.gateway.model import ChatTask, Feedback, Session, Tombstone
 from domain.paging import SortKey
 from domain.ports import FeedbackFilter, SessionFilter
 from domain.search import found_in
@@ -18,6 +18,7 @@ class _Tables:
     sessions: Table[str, Session] = field(default_factory=Table)
     tasks: Table[str, ChatTask] = field(default_factory=Table)
     feedback: Table[str, Feedback] = field(default_factory=Table)
+    tombstones: Table[str, Tombstone] = field(default_factory=Table)
 
 
 class MemorySessionRepository:
@@ -38,23 +39,22 @@ class MemorySessionRepository:
     async def delete(self, session_id: str) -> None:
         self._t.sessions.remove([session_id] if session_id in self._t.sessions.rows else [])
 
+    async def bury(self, tombstone: Tombstone) -> None:
+        self._t.tombstones.put(tombstone.session_id, tombstone)
+
+    async def buried(self, session_id: str) -> bool:
+        return session_id in self._t.tombstones.rows
+
     def _matching(self, where: SessionFilter) -> list[Session]:
-        found = [
+        return [
             s
             for s in self._t.sessions.rows.values()
             if s.user_id == where.user_id
             and (where.agent_id is None or s.agent_id == where.agent_id)
             and (where.project_id is None or s.project_id == where.project_id)
+            and (where.source is None or s.source == where.source)
+            and (where.text is None or found_in(where.text, s.search_name()))
         ]
-        if where.text is not None:
-            text = where.text
-            with_text = {
-                t.session_id
-                for t in self._t.tasks.rows.values()
-                if found_in(text, t.search_message(), t.search_bubbles())
-            }
-            found = [s for s in found if found_in(text, s.search_name()) or s.id in with_text]
-        return found
 
     async def find(
         self, where: SessionFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
@@ -139,7 +139,7 @@ class MemoryFeedbackRepository:
 
 class MemoryGatewayUnitOfWork(MemoryUnitOfWork):
     def __init__(self, tables: _Tables, lock: asyncio.Lock) -> None:
-        super().__init__([tables.sessions, tables.tasks, tables.feedback], lock)
+        super().__init__([tables.sessions, tables.tasks, tables.feedback, tables.tombstones], lock)
         self._t = tables
 
     def bind(self) -> None:

@@ -68,6 +68,11 @@ class Backend(ABC):
     @abstractmethod
     def sync_engine(url: str) -> Engine: ...
 
+    @classmethod
+    def altering_engine(cls, url: str) -> Engine:
+        """The engine migrations run on (`sync_engine` where nothing differs)."""
+        return cls.sync_engine(url)
+
     @staticmethod
     @abstractmethod
     def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine: ...

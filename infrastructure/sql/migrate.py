@@ -100,7 +100,7 @@ def migration_engine(url: str) -> Engine:
 
 def connectable(lineage: str, url: str) -> Engine:
     try:
-        return migration_engine(url)
+        return backend_for(url).altering_engine(url)
     except Exception as exc:
         raise MigrationFailed(f"{lineage} store: {exc}") from exc
 

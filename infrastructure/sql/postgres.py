@@ -135,7 +135,8 @@ def _counted(page: Query, total: Query) -> tuple[Query, tuple[str, ...]]:
 
 
 # Saving a chat task as one statement: upsert the caller's session (the upsert locks it, so writers
-# of one session take turns; someone else's session makes it return nothing), then upsert the task
+# of one session take turns; someone else's session makes it return nothing; a missing one is
+# created only when :create and never deleted, else nothing is written), then upsert the task
 # unless its id is another user's or session's, keeping the stored user message when none is sent
 # and stored feedback unless the new metadata has its own (ChatTask.resaved). A task id that is
 # already someone else's leaves the session alone (the NOT EXISTS), so a refused save writes nothing;
@@ -148,6 +149,9 @@ WITH s AS (
     SELECT CAST(:sid AS VARCHAR), CAST(:user AS VARCHAR), :now, :now
     WHERE NOT EXISTS (
         SELECT 1 FROM chat_tasks WHERE id = :tid AND (user_id <> :user OR session_id <> :sid)
+    ) AND (
+        EXISTS (SELECT 1 FROM sessions WHERE id = :sid)
+        OR (CAST(:create AS BOOLEAN) AND NOT EXISTS (SELECT 1 FROM deleted_sessions WHERE id = :sid))
     )
     ON CONFLICT (id) DO UPDATE SET updated_time = GREATEST(sessions.updated_time, EXCLUDED.updated_time)
     WHERE sessions.user_id = EXCLUDED.user_id
@@ -252,8 +256,9 @@ class PostgresBackend(Backend):
         finally:
             await autocommit.close()
 
-    async def _save_task(self, user_id: str, task: ChatTask) -> tuple[ChatTask, bool] | None:
+    async def _save_task(self, user_id: str, task: ChatTask, may_create: bool) -> tuple[ChatTask, bool] | None:
         params = {
+            "create": may_create,
             "sid": task.session_id,
             "user": user_id,
             "now": task.updated_time,

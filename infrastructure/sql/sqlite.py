@@ -267,6 +267,15 @@ class SqliteBackend(Backend):
         event.listen(engine, "connect", _pragmas)
         return engine
 
+    @classmethod
+    def altering_engine(cls, url: str) -> Engine:
+        """Foreign keys off while migrations run, as Alembic's batch mode needs on SQLite: it rebuilds a
+        table by copying it and dropping the old one, and dropping a parent with the keys on would
+        delete its children (ON DELETE CASCADE)."""
+        engine = cls.sync_engine(url)
+        event.listen(engine, "connect", _foreign_keys_off)
+        return engine
+
     @staticmethod
     def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine:
         _make_room(url)
@@ -298,6 +307,10 @@ async def _settled(running: asyncio.Future[Any]) -> None:
 
 def _make_room(url: str) -> None:
     sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from app.factory import create_app
 from app.stores import migrate_all
 from infrastructure.config.model import AgentConfig, Config, SessionServiceConfig, StoreType
-from tests.conftest import empty_tables, migrated_url
+from tests.conftest import GATEWAY_TABLES, empty_tables, migrated_url
 
 Client = TestClient  # type: ignore[type-arg]
 ALICE, BOB = {"X-User-Id": "alice"}, {"X-User-Id": "bob"}
@@ -38,7 +38,7 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Client]:
     with TestClient(create_app(config)) as test_client:
         yield test_client
     if request.param == "postgres":
-        empty_tables(str(gateway.database_url), "feedback", "chat_tasks", "sessions")
+        empty_tables(str(gateway.database_url), *GATEWAY_TABLES)
         empty_tables(str(agent.database_url), "agent_events", "agent_sessions", "agent_app_states", "agent_user_states")
 
 

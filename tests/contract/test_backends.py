@@ -14,7 +14,7 @@ from infrastructure.sql.backend import open_backend
 from infrastructure.sql.connection import Query
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from infrastructure.sql.urls import redact, sync_url
-from tests.conftest import empty_tables, gateway_url
+from tests.conftest import GATEWAY_TABLES, empty_tables, gateway_url
 
 PID = {"postgres": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()"}
 
@@ -99,7 +99,7 @@ async def test_a_read_on_a_connection_killed_under_it_is_a_503_and_the_next_one_
     store = SqlGatewayStore.at(url)
     gateway = GatewayService(store)
     try:
-        await gateway.save_task("alice", "hot", TaskInput("t1", '[{"type": "agent", "text": "hi"}]'))
+        await gateway.save_task("alice", "hot", TaskInput("t1", '[{"type": "agent", "text": "hi"}]'), may_create=True)
         async with store.unit_of_work(read_only=True) as uow:
             assert await uow.tasks.list_for_owner("alice", "hot") is not None
             kill_other_connections(url, backend)
@@ -109,4 +109,4 @@ async def test_a_read_on_a_connection_killed_under_it_is_a_503_and_the_next_one_
         assert [t.id for t in (await gateway.list_tasks("alice", "hot")).items] == ["t1"]
     finally:
         await store.close()
-        empty_tables(url, "feedback", "chat_tasks", "sessions")
+        empty_tables(url, *GATEWAY_TABLES)

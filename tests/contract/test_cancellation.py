@@ -16,7 +16,7 @@ from infrastructure.sql.backend import open_backend
 from infrastructure.sql.connection import Query
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from infrastructure.sql.urls import sqlite_path
-from tests.conftest import empty_tables, gateway_url
+from tests.conftest import GATEWAY_TABLES, empty_tables, gateway_url
 
 RENAME = Query("UPDATE sessions SET name = :name WHERE id = 'held'")
 NAME = Query("SELECT name FROM sessions WHERE id = 'held'")
@@ -51,7 +51,9 @@ async def test_a_write_cancelled_while_it_waits_on_the_database_leaves_the_store
 ) -> None:
     url = gateway_url(request, backend)
     store = SqlGatewayStore.at(url)
-    await GatewayService(store).save_task("alice", "held", TaskInput("t1", '[{"type": "agent", "text": "hi"}]'))
+    await GatewayService(store).save_task(
+        "alice", "held", TaskInput("t1", '[{"type": "agent", "text": "hi"}]'), may_create=True
+    )
     await store.close()
     database = open_backend(url)
 
@@ -82,4 +84,4 @@ async def test_a_write_cancelled_while_it_waits_on_the_database_leaves_the_store
             await reads.close()
     finally:
         await asyncio.wait_for(database.close(), 10)
-        empty_tables(url, "feedback", "chat_tasks", "sessions")
+        empty_tables(url, *GATEWAY_TABLES)

@@ -25,8 +25,10 @@ async def test_gateway_ids_and_users_differing_only_in_case_are_different(gatewa
     gateway = GatewayService(gateway_store)
     await gateway.create_session("carol", session_id="ab", name="Lisbon")
     await gateway.create_session("carol", session_id="AB")  # not a conflict
-    await gateway.save_task("carol", "ab", TaskInput("t1", BUBBLES, "lower"))
-    await gateway.save_task("carol", "ab", TaskInput("T1", BUBBLES, "upper"))  # a second task, not an overwrite
+    await gateway.save_task("carol", "ab", TaskInput("t1", BUBBLES, "lower"), may_create=True)
+    await gateway.save_task(
+        "carol", "ab", TaskInput("T1", BUBBLES, "upper"), may_create=True
+    )  # a second task, not an overwrite
     await gateway.record_feedback("carol", session_id="ab", task_id="t1", rating=FeedbackType.UP, comment=None)
     history = (await gateway.list_tasks("carol", "ab")).items
     assert sorted((t.id, t.user_message) for t in history) == [("T1", "upper"), ("t1", "lower")]
@@ -41,12 +43,15 @@ async def test_gateway_ids_and_users_differing_only_in_case_are_different(gatewa
         gateway.list_tasks("CAROL", "ab"),
         gateway.rename_session("CAROL", "ab", "mine now"),
         gateway.delete_session("CAROL", "ab"),
-        gateway.record_feedback("CAROL", session_id="ab", task_id="t1", rating=FeedbackType.DOWN, comment=None),
     ):
         with pytest.raises(NotFound):
             await attempt
-    assert (await gateway.list_feedback(FeedbackFilter("CAROL"), PageRequest())).items == []
-    assert len((await gateway.list_feedback(FeedbackFilter("carol"), PageRequest())).items) == 1
+    # CAROL's feedback on carol's task is kept as CAROL's (as the gateway keeps it), never merged.
+    await gateway.record_feedback("CAROL", session_id="ab", task_id="t1", rating=FeedbackType.DOWN, comment=None)
+    assert [f.user_id for f in await gateway.list_feedback(FeedbackFilter("CAROL"), PageRequest())] == ["CAROL"]
+    assert [f.rating for f in await gateway.list_feedback(FeedbackFilter("carol"), PageRequest())] == [FeedbackType.UP]
+    task = next(t for t in (await gateway.list_tasks("carol", "ab")).items if t.id == "t1")
+    assert task.metadata()["feedback"]["type"] == "up"
     assert (await gateway.get_session("carol", "ab")).name == "Lisbon"
 
 

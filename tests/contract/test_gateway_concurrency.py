@@ -17,7 +17,7 @@ from domain.ports import GatewayStore
 from infrastructure.sql import migrate
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from infrastructure.sql.gateway.tables import chat_tasks
-from tests.conftest import empty_tables, gateway_url
+from tests.conftest import GATEWAY_TABLES, empty_tables, gateway_url
 
 BUBBLES = json.dumps([{"type": "agent", "text": "hi"}])
 
@@ -26,7 +26,7 @@ async def test_concurrent_task_saves_to_one_session_all_land(gateway_store: Gate
     gateway = GatewayService(gateway_store)
     await gateway.create_session("alice", session_id="busy")
     results = await asyncio.gather(
-        *(gateway.save_task("alice", "busy", TaskInput(f"t{i:02}", BUBBLES)) for i in range(24)),
+        *(gateway.save_task("alice", "busy", TaskInput(f"t{i:02}", BUBBLES), may_create=True) for i in range(24)),
         return_exceptions=True,
     )
     assert [r for r in results if isinstance(r, BaseException)] == []
@@ -39,7 +39,10 @@ async def test_concurrent_first_writes_to_new_sessions_all_land(gateway_store: G
     # creations then deadlock. The engine runs READ COMMITTED so they do not.
     gateway = GatewayService(gateway_store)
     results = await asyncio.gather(
-        *(gateway.save_task("alice", f"new-{i:02}", TaskInput(f"t{i:02}", BUBBLES)) for i in range(24)),
+        *(
+            gateway.save_task("alice", f"new-{i:02}", TaskInput(f"t{i:02}", BUBBLES), may_create=True)
+            for i in range(24)
+        ),
         return_exceptions=True,
     )
     assert [r for r in results if isinstance(r, BaseException)] == []
@@ -55,7 +58,10 @@ async def test_two_sqlite_stores_on_one_file_write_without_busy_errors(sqlite_fi
         services = [GatewayService(store) for store in stores]
         await services[0].create_session("alice", session_id="busy")
         results = await asyncio.gather(
-            *(services[i % 2].save_task("alice", "busy", TaskInput(f"t{i:02}", BUBBLES)) for i in range(40)),
+            *(
+                services[i % 2].save_task("alice", "busy", TaskInput(f"t{i:02}", BUBBLES), may_create=True)
+                for i in range(40)
+            ),
             return_exceptions=True,
         )
         assert [r for r in results if isinstance(r, BaseException)] == []
@@ -87,7 +93,9 @@ async def test_a_save_racing_anothers_task_with_the_same_id_leaves_no_session_be
                     updated_time=1,
                 )
             )
-            alice = asyncio.create_task(gateway.save_task("alice", "alices", TaskInput("clash", BUBBLES)))
+            alice = asyncio.create_task(
+                gateway.save_task("alice", "alices", TaskInput("clash", BUBBLES), may_create=True)
+            )
             await asyncio.sleep(0.5)
             assert not alice.done()  # waiting for bob's row
             bob.commit()
@@ -99,7 +107,7 @@ async def test_a_save_racing_anothers_task_with_the_same_id_leaves_no_session_be
     finally:
         other_process.dispose()
         await store.close()
-        empty_tables(url, "feedback", "chat_tasks", "sessions")
+        empty_tables(url, *GATEWAY_TABLES)
 
 
 async def test_sqlite_writers_of_one_process_queue_instead_of_timing_out(
@@ -112,7 +120,7 @@ async def test_sqlite_writers_of_one_process_queue_instead_of_timing_out(
     try:
         async with store.unit_of_work() as slow:
             await slow.sessions.add(Session("held", "alice", None, None, None, 1, 1))
-            waiting = asyncio.create_task(gateway.save_task("alice", "next", TaskInput("t1", BUBBLES)))
+            waiting = asyncio.create_task(gateway.save_task("alice", "next", TaskInput("t1", BUBBLES), may_create=True))
             await asyncio.sleep(0.5)  # five busy timeouts
             assert not waiting.done()
             await slow.commit()
@@ -129,10 +137,10 @@ async def test_sqlite_reads_see_what_another_process_committed_since(sqlite_file
     reader, writer = SqlGatewayStore.at(url), SqlGatewayStore.at(url)
     try:
         reading, writing = GatewayService(reader), GatewayService(writer)
-        await writing.save_task("alice", "s1", TaskInput("t1", BUBBLES))
+        await writing.save_task("alice", "s1", TaskInput("t1", BUBBLES), may_create=True)
         assert [t.id for t in (await reading.list_tasks("alice", "s1")).items] == ["t1"]
-        await writing.save_task("alice", "s1", TaskInput("t2", BUBBLES))
-        await writing.save_task("alice", "s2", TaskInput("t3", BUBBLES))
+        await writing.save_task("alice", "s1", TaskInput("t2", BUBBLES), may_create=True)
+        await writing.save_task("alice", "s2", TaskInput("t3", BUBBLES), may_create=True)
         assert [t.id for t in (await reading.list_tasks("alice", "s1")).items] == ["t1", "t2"]
         listed = await reading.list_sessions("alice", PageRequest(size=10))
         assert (sorted(s.id for s in listed.items), listed.total) == (["s1", "s2"], 2)

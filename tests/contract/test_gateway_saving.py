@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from domain.gateway.model import FeedbackType
 from domain.gateway.service import GatewayService, TaskInput
 from domain.ports import GatewayStore
@@ -34,10 +34,12 @@ def gateway(request: pytest.FixtureRequest, gateway_store: GatewayStore) -> Gate
 
 
 async def test_create_then_update_keeps_what_the_update_does_not_send(gateway: GatewayService) -> None:
-    first = await gateway.save_task("alice", "s1", TaskInput("t1", BUBBLES, "hi", '{"agent_name": "a"}'))
+    first = await gateway.save_task(
+        "alice", "s1", TaskInput("t1", BUBBLES, "hi", '{"agent_name": "a"}'), may_create=True
+    )
     assert first.created and (await gateway.get_session("alice", "s1")).user_id == "alice"
     await gateway.record_feedback("alice", session_id="s1", task_id="t1", rating=FeedbackType.UP, comment="good")
-    again = await gateway.save_task("alice", "s1", TaskInput("t1", "[2]", None, '{"agent_name": "b"}'))
+    again = await gateway.save_task("alice", "s1", TaskInput("t1", "[2]", None, '{"agent_name": "b"}'), may_create=True)
     assert not again.created
     assert again.task.user_message == "hi" and again.task.message_bubbles == "[2]"
     assert again.task.created_time == first.task.created_time
@@ -49,14 +51,14 @@ async def test_create_then_update_keeps_what_the_update_does_not_send(gateway: G
 
 
 async def test_someone_elses_session_or_task_is_refused_with_nothing_written(gateway: GatewayService) -> None:
-    await gateway.save_task("alice", "s1", TaskInput("t1", BUBBLES, "secret"))
+    await gateway.save_task("alice", "s1", TaskInput("t1", BUBBLES, "secret"), may_create=True)
     before = (await gateway.get_session("alice", "s1")).updated_time
-    with pytest.raises(NotFound):
-        await gateway.save_task("bob", "s1", TaskInput("t2", BUBBLES))
+    with pytest.raises(Unprocessable):  # someone else's session: as if it did not exist
+        await gateway.save_task("bob", "s1", TaskInput("t2", BUBBLES), may_create=True)
     with pytest.raises(Conflict):
-        await gateway.save_task("bob", "s2", TaskInput("t1", BUBBLES, "overwritten"))
+        await gateway.save_task("bob", "s2", TaskInput("t1", BUBBLES, "overwritten"), may_create=True)
     with pytest.raises(Conflict):
-        await gateway.save_task("alice", "s3", TaskInput("t1", BUBBLES, "moved"))
+        await gateway.save_task("alice", "s3", TaskInput("t1", BUBBLES, "moved"), may_create=True)
     with pytest.raises(NotFound):
         await gateway.get_session("bob", "s2")  # the refused request created no session
     with pytest.raises(NotFound):
@@ -66,10 +68,10 @@ async def test_someone_elses_session_or_task_is_refused_with_nothing_written(gat
 
 
 async def test_a_resave_whose_metadata_has_its_own_feedback_keeps_the_new_one(gateway: GatewayService) -> None:
-    await gateway.save_task("alice", "s1", TaskInput("t1", BUBBLES, "hi"))
+    await gateway.save_task("alice", "s1", TaskInput("t1", BUBBLES, "hi"), may_create=True)
     await gateway.record_feedback("alice", session_id="s1", task_id="t1", rating=FeedbackType.UP, comment="good")
     own = {"feedback": {"type": "down", "text": "changed my mind", "submitted": True}, "k": 1}
-    again = await gateway.save_task("alice", "s1", TaskInput("t1", BUBBLES, None, json.dumps(own)))
+    again = await gateway.save_task("alice", "s1", TaskInput("t1", BUBBLES, None, json.dumps(own)), may_create=True)
     assert json.loads(again.task.task_metadata or "{}") == own
     assert again.task.user_message == "hi"
     stored = (await gateway.list_tasks("alice", "s1")).items[0]
@@ -77,10 +79,37 @@ async def test_a_resave_whose_metadata_has_its_own_feedback_keeps_the_new_one(ga
 
 
 async def test_a_resave_without_metadata_keeps_the_feedback_alone(gateway: GatewayService) -> None:
-    await gateway.save_task("alice", "s1", TaskInput("t1", BUBBLES, "hi", '{"agent_name": "a"}'))
+    await gateway.save_task("alice", "s1", TaskInput("t1", BUBBLES, "hi", '{"agent_name": "a"}'), may_create=True)
     await gateway.record_feedback("alice", session_id="s1", task_id="t1", rating=FeedbackType.DOWN, comment=None)
-    again = await gateway.save_task("alice", "s1", TaskInput("t1", "[3]"))
+    again = await gateway.save_task("alice", "s1", TaskInput("t1", "[3]"), may_create=True)
     assert json.loads(again.task.task_metadata or "{}") == {
         "feedback": {"type": "down", "text": None, "submitted": True}
     }
     assert (again.task.user_message, again.task.message_bubbles) == ("hi", "[3]")
+
+
+async def test_a_save_goes_into_an_existing_session_of_the_callers_only(gateway: GatewayService) -> None:
+    with pytest.raises(Unprocessable):  # the gateway's answer: the session must exist
+        await gateway.save_task("alice", "never", TaskInput("t1", BUBBLES))
+    with pytest.raises(NotFound):
+        await gateway.get_session("alice", "never")
+    for no_id in ("null", "undefined", " ", ""):
+        with pytest.raises(NotFound):
+            await gateway.save_task("alice", no_id, TaskInput("t1", BUBBLES), may_create=True)
+    await gateway.create_session("alice", session_id="made")
+    saved = await gateway.save_task("alice", "made", TaskInput("  t1  ", BUBBLES, "hi", ""))
+    assert (saved.task.id, saved.task.task_metadata, saved.created) == ("t1", None, True)
+    with pytest.raises(InvalidInput):
+        await gateway.save_task("alice", "made", TaskInput("   ", BUBBLES))
+
+
+async def test_a_deleted_session_stays_deleted_whatever_saves_come_late(gateway: GatewayService) -> None:
+    await gateway.save_task("alice", "kept", TaskInput("t1", BUBBLES), may_create=True)  # the cookie's chat
+    await gateway.delete_session("alice", "kept")
+    for may_create in (False, True):
+        with pytest.raises(Unprocessable):
+            await gateway.save_task("alice", "kept", TaskInput("t2", BUBBLES), may_create=may_create)
+    with pytest.raises(NotFound):
+        await gateway.get_session("alice", "kept")
+    with pytest.raises(Conflict):  # nor does an explicit create give the id out again
+        await gateway.create_session("alice", session_id="kept")

@@ -8,19 +8,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Table, bindparam, delete, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Integer, Table, bindparam, delete, func, select, true
 
-from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session
+from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session, SessionSource, Tombstone
 from domain.paging import SortKey
 from domain.ports import FeedbackFilter, SessionFilter
 from infrastructure.sql.connection import Connection, Query
-from infrastructure.sql.gateway.tables import chat_tasks, feedback, sessions
+from infrastructure.sql.gateway.tables import chat_tasks, deleted_sessions, feedback, sessions
 from infrastructure.sql.keyset import after_key, ordered
 from infrastructure.sql.statements import entity_columns, fields, insert_row, update_row
 
 
 def session_of(row: Any) -> Session:
-    return Session(row.id, row.user_id, row.name, row.agent_id, row.project_id, row.created_time, row.updated_time)
+    return Session(
+        row.id,
+        row.user_id,
+        row.name,
+        row.agent_id,
+        row.project_id,
+        row.created_time,
+        row.updated_time,
+        project_name=row.project_name,
+        source=SessionSource(row.source),
+        has_running_background_task=bool(row.has_running_background_task),
+        scheduled_task_id=row.scheduled_task_id,
+        scheduled_task_name=row.scheduled_task_name,
+        last_viewed_at=row.last_viewed_at,
+    )
 
 
 def task_of(row: Any) -> ChatTask:
@@ -115,21 +129,23 @@ class SqlSessionRepository(_Repository):
     async def delete(self, session_id: str) -> None:
         await self._db.run(_DELETE_SESSION, {"key": session_id})
 
+    async def bury(self, tombstone: Tombstone) -> None:
+        values = {"id": tombstone.session_id, "user_id": tombstone.user_id, "deleted_time": tombstone.deleted_time}
+        await self._db.run(_BURY, values)
+
+    async def buried(self, session_id: str) -> bool:
+        return await self._db.first(_BURIED, {"key": session_id}) is not None
+
     def _where(self, where: SessionFilter) -> list[ColumnElement[bool]]:
         conditions = [sessions.c.user_id == where.user_id]
         if where.agent_id is not None:
             conditions.append(sessions.c.agent_id == where.agent_id)
         if where.project_id is not None:
             conditions.append(sessions.c.project_id == where.project_id)
-        if where.text is not None:  # folded, as the search columns are (domain.search): compared exactly
-            in_tasks = exists().where(
-                chat_tasks.c.session_id == sessions.c.id,
-                or_(
-                    chat_tasks.c.search_message.contains(where.text, autoescape=True),
-                    chat_tasks.c.search_bubbles.contains(where.text, autoescape=True),
-                ),
-            )
-            conditions.append(or_(sessions.c.search_name.contains(where.text, autoescape=True), in_tasks))
+        if where.source is not None:
+            conditions.append(sessions.c.source == where.source.value)
+        if where.text is not None:  # folded, as the search column is (domain.search): compared exactly
+            conditions.append(sessions.c.search_name.contains(where.text, autoescape=True))
         return conditions
 
     async def find(
@@ -159,7 +175,7 @@ class SqlSessionRepository(_Repository):
 
 
 def _unfiltered(where: SessionFilter) -> bool:
-    return where.agent_id is None and where.project_id is None and where.text is None
+    return where.agent_id is None and where.project_id is None and where.source is None and where.text is None
 
 
 def _user_sessions(after: bool) -> Query:
@@ -180,6 +196,8 @@ def _user_sessions(after: bool) -> Query:
 _USER_SESSIONS = {after: _user_sessions(after) for after in (False, True)}
 _USER_SESSION_COUNT = Query(select(func.count()).select_from(sessions).where(sessions.c.user_id == bindparam("user")))
 _DELETE_SESSION = Query(delete(sessions).where(sessions.c.id == bindparam("key")))
+_BURY = insert_row(deleted_sessions)
+_BURIED = Query(select(deleted_sessions.c.id).where(deleted_sessions.c.id == bindparam("key")))
 
 
 class SqlChatTaskRepository(_Repository):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, MetaData, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Index, MetaData, Table, false
 
 from infrastructure.sql.types import EpochMs, Id, LongText, Name, compare_exactly
 
@@ -26,6 +26,12 @@ sessions = Table(
     Column("updated_time", EpochMs, nullable=False),
     # The name as search compares it (domain.search): folded by the service, compared exactly here.
     Column("search_name", LongText),
+    Column("project_name", Name),
+    Column("source", Name, nullable=False, server_default="chat"),
+    Column("has_running_background_task", Boolean, nullable=False, server_default=false()),
+    Column("scheduled_task_id", Id),
+    Column("scheduled_task_name", Name),
+    Column("last_viewed_at", EpochMs),
     # Serve "the caller's sessions, newest activity first" (optionally of one agent) as keyset scans.
     Index("ix_sessions_user_updated", "user_id", "updated_time", "id"),
     Index("ix_sessions_user_agent_updated", "user_id", "agent_id", "updated_time", "id"),
@@ -48,13 +54,25 @@ chat_tasks = Table(
     Index("ix_chat_tasks_session_created", "session_id", "created_time", "id"),
 )
 
+# What deleted sessions leave: their ids, which a late save may not bring back (the retention
+# purge clears them).
+deleted_sessions = Table(
+    "deleted_sessions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", Id, nullable=False),
+    Column("deleted_time", EpochMs, nullable=False),
+    Index("ix_deleted_sessions_deleted_time", "deleted_time"),
+)
+
 feedback = Table(
     "feedback",
     metadata,
     Column("id", Id, primary_key=True),
-    # Unlike the incumbent's, these cascade: deleting a session leaves no orphaned feedback.
-    Column("session_id", Id, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
-    Column("task_id", Id, ForeignKey("chat_tasks.id", ondelete="CASCADE"), nullable=False),
+    # No foreign keys: feedback on a task the store does not hold is kept, as the gateway keeps it.
+    # Deleting a session deletes its feedback all the same (GatewayService.delete_session).
+    Column("session_id", Id, nullable=False),
+    Column("task_id", Id, nullable=False),
     Column("user_id", Id, nullable=False),
     Column("rating", Name, nullable=False),
     Column("comment", LongText),
