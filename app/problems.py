@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, SerializationException, ValidationException
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -115,6 +115,9 @@ def validation_failed(request: Request[Any, Any, Any], exc: ValidationException)
 
 
 def _http(exc: HTTPException) -> ProblemDetailsException:
+    if isinstance(exc.__cause__, SerializationException):  # a body that is not JSON: 422, as the gateway
+        detail = f"the request body is not valid JSON: {exc.detail}"
+        return problem(422, "Unprocessable Content", detail, extra=invalid_params("body", exc.detail))
     return problem(exc.status_code, _title(exc.status_code), exc.detail, headers=exc.headers)
 
 

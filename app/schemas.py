@@ -48,6 +48,10 @@ class ProjectMove(CamelStruct):
     project_name: Annotated[str | None, msgspec.Meta(description="Shown as the session's project badge.")] = None
 
 
+class ViewedRequest(CamelStruct):
+    """The UI sends `{}`; nothing in it is read."""
+
+
 class Viewed(CamelStruct):
     last_viewed_at: EpochMs
 

@@ -20,6 +20,7 @@ from app.schemas import (
     SessionRename,
     SessionResponse,
     Viewed,
+    ViewedRequest,
 )
 from domain.errors import MalformedRequest
 from domain.gateway.model import SessionSource
@@ -135,7 +136,9 @@ class SessionController(Controller):
         status_code=200,
         responses=errors(404),
     )
-    async def viewed(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> Viewed:
+    async def viewed(
+        self, session_id: SessionId, gateway: Gateway, user_id: UserId, data: JSONBody[ViewedRequest | None] = None
+    ) -> Viewed:
         session = await gateway.mark_viewed(user_id, session_id)
         return Viewed(session.last_viewed_at or 0)
 

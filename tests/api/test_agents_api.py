@@ -56,7 +56,7 @@ def test_a_conversation_with_state_and_history(client: Client) -> None:
     assert [e["sequence"] for e in recent["events"]] == [2]
     assert client.get(f"{A}/sessions/web-session-1?numRecentEvents=0", headers=ALICE).json()["events"] == []
     bad = client.get(f"{A}/sessions/web-session-1?numRecentEvents=-1", headers=ALICE)
-    assert bad.status_code == 400 and "numRecentEvents" in bad.json()["detail"]
+    assert bad.status_code == 422 and "numRecentEvents" in bad.json()["detail"]
 
 
 def test_if_match_refuses_a_stale_write(client: Client) -> None:
@@ -118,15 +118,15 @@ def test_isolation_between_users_and_agents(client: Client) -> None:
     assert client.get(f"{A}/sessions/s1", headers=ALICE).status_code == 404
 
 
-def test_duplicate_session_is_409_and_bad_events_are_400(client: Client) -> None:
+def test_duplicate_session_is_409_and_bad_events_are_422(client: Client) -> None:
     client.post(f"{A}/sessions", json={"sessionId": "s1"}, headers=ALICE)
     assert client.post(f"{A}/sessions", json={"sessionId": "s1"}, headers=ALICE).status_code == 409
     missing = client.post(f"{A}/sessions/s1/events", json={"author": "a"}, headers=ALICE)
-    assert missing.status_code == 400 and "invocationId" in missing.json()["detail"]
+    assert missing.status_code == 422 and "invocationId" in missing.json()["detail"]
     wrong = client.post(
         f"{A}/sessions/s1/events", json={"invocationId": "i", "author": "a", "actions": []}, headers=ALICE
     )
-    assert wrong.status_code == 400 and "actions" in wrong.json()["detail"]
+    assert wrong.status_code == 422 and "actions" in wrong.json()["detail"]
 
 
 def test_runs_persistent_and_run_based(client: Client) -> None:
@@ -146,7 +146,7 @@ def test_runs_persistent_and_run_based(client: Client) -> None:
         client.post(f"/api/v1/agents/agent-b/runs/{based['runId']}/end", headers={"X-User-Id": "bob"}).status_code
         == 404
     )
-    assert client.post(f"{A}/runs", json={"sessionId": "x", "behavior": "SOMETIMES"}, headers=ALICE).status_code == 400
+    assert client.post(f"{A}/runs", json={"sessionId": "x", "behavior": "SOMETIMES"}, headers=ALICE).status_code == 422
 
 
 def test_stored_events_come_back_whole_with_each_field_once(client: Client) -> None:

@@ -162,6 +162,7 @@ def test_ephemeral_to_persistent_keeps_the_browser_working(tmp_path: Path) -> No
     sql and restarts; the browser's cookie still names its user, and its next message creates the
     session in the database for that user."""
     with make_client(AuthConfig(), tmp_path, store="memory", keys=["k"]) as before:
+        before.post("/api/v1/sessions", json={"id": "web-session-1"})
         before.post("/api/v1/sessions/web-session-1/chat-tasks", json={"taskId": "t1", "messageBubbles": BUBBLES})
         cookie = before.cookies["session_store"]
         user = before.get("/api/v1/sessions").json()["data"][0]["userId"]
@@ -174,15 +175,24 @@ def test_ephemeral_to_persistent_keeps_the_browser_working(tmp_path: Path) -> No
         session = after.get("/api/v1/sessions/web-session-1").json()["data"]
         assert session["userId"] == user
         assert [t["taskId"] for t in after.get("/api/v1/sessions/web-session-1/chat-tasks").json()["tasks"]] == ["t2"]
-        # Someone else's existing session stays out of reach.
+        # Someone else's existing session stays out of reach (422: as if missing, the gateway's answer),
+        # and a session the cookie does not name is not created.
         assert (
             after.post(
                 "/api/v1/sessions/web-session-1/chat-tasks",
                 json={"taskId": "t3", "messageBubbles": BUBBLES},
                 headers={"X-User-Id": "mallory"},
             ).status_code
-            == 404
+            == 422
         )
+        other = after.post(
+            "/api/v1/sessions/web-session-2/chat-tasks", json={"taskId": "t4", "messageBubbles": BUBBLES}
+        )
+        assert other.status_code == 422 and after.get("/api/v1/sessions/web-session-2").status_code == 404
+        # Once deleted, the cookie's session does not come back either.
+        assert after.delete("/api/v1/sessions/web-session-1").status_code == 204
+        late = after.post("/api/v1/sessions/web-session-1/chat-tasks", json={"taskId": "t5", "messageBubbles": BUBBLES})
+        assert late.status_code == 422 and after.get("/api/v1/sessions/web-session-1").status_code == 404
 
 
 def test_the_cookie_is_secure_when_configured(tmp_path: Path) -> None:

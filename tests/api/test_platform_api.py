@@ -66,7 +66,7 @@ def test_deployments_need_an_existing_agent_which_then_cannot_go(client: Client)
     deployment = client.post(f"{P}/deployments", json={"agentId": agent["id"], "config": {"replicas": 2}}).json()
     assert deployment["status"] == "pending"
     assert client.patch(f"{P}/deployments/{deployment['id']}", json={"status": "running"}).json()["status"] == "running"
-    assert client.patch(f"{P}/deployments/{deployment['id']}", json={"status": "flying"}).status_code == 400
+    assert client.patch(f"{P}/deployments/{deployment['id']}", json={"status": "flying"}).status_code == 422
     assert client.delete(f"{P}/agents/{agent['id']}").status_code == 409
     assert client.delete(f"{P}/deployments/{deployment['id']}").status_code == 204
     assert client.delete(f"{P}/agents/{agent['id']}").status_code == 204
