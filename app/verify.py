@@ -91,11 +91,14 @@ def run_verify(config: Config, config_file: Path, out: Callable[[str], None] = p
     server = _Server(config_file, _free_port())
     failures = 0
 
+    # One client for every step, as one browser: its cookie (mode none's user, and the session it
+    # names) goes along across the restart.
+    browser = httpx.Client(base_url=server.url, headers=headers, timeout=30)
+
     def step(name: str, check: Callable[[httpx.Client], Any]) -> None:
         nonlocal failures
         try:
-            with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
-                detail = check(client)
+            detail = check(browser)
             out(f"PASS  {name}" + (f": {detail}" if detail else ""))
         except Exception as exc:  # a failed step is reported, and the next ones still run
             failures += 1
@@ -184,6 +187,7 @@ def run_verify(config: Config, config_file: Path, out: Callable[[str], None] = p
 
         step("clean up", clean_up)
     finally:
+        browser.close()
         server.stop()
     out("verified: conversations survive restarts" if failures == 0 else f"{failures} step(s) failed")
     return 1 if failures else 0

@@ -16,6 +16,7 @@ from infrastructure.config.model import (
     SessionServiceConfig,
     StoreType,
 )
+from tests.conftest import GATEWAY_TABLES, empty_tables, gateway_url
 
 
 def app_config(store: str, tmp_path: Path, max_body_size: int = 10 * 1024 * 1024) -> Config:
@@ -40,3 +41,19 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClien
     migrate_all(config)
     with TestClient(create_app(config)) as test_client:
         yield test_client
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres", "mysql"])
+def gateway_client(request: pytest.FixtureRequest) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """The app with its gateway store on each backend (no agents), emptied after each test."""
+    if request.param == "memory":
+        service = SessionServiceConfig(StoreType.MEMORY)
+    else:
+        service = SessionServiceConfig(StoreType.SQL, gateway_url(request, request.param))
+    config = Config(session_service=service, agents=[])
+    try:
+        with TestClient(create_app(config)) as test_client:
+            yield test_client
+    finally:
+        if request.param != "memory":
+            empty_tables(str(service.database_url), *GATEWAY_TABLES)

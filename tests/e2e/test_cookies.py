@@ -56,6 +56,7 @@ def test_switching_from_memory_to_sql_keeps_the_browser(tmp_path: Path, shared_k
     config.write_text("session_service:\n  type: memory\nagents: []\n")
     server = Server(config, tmp_path).start().wait_ready()
     with httpx.Client(base_url=server.url) as browser:
+        assert browser.post("/api/v1/sessions", json={"id": "web-session-1"}).status_code == 201
         body = {"taskId": "t1", "messageBubbles": BUBBLES}
         assert browser.post("/api/v1/sessions/web-session-1/chat-tasks", json=body).status_code == 201
         cookie = browser.cookies["session_store"]

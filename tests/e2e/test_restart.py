@@ -40,6 +40,8 @@ def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 def converse(server: Server, session_id: str, turns: range) -> list[str]:
     with server.client() as client:
+        if client.get(f"/api/v1/sessions/{session_id}").status_code == 404:
+            assert client.post("/api/v1/sessions", json={"id": session_id}).status_code == 201
         for i in turns:
             bubbles = json.dumps([{"type": "user", "text": f"q{i}"}, {"type": "agent", "text": f"a{i}"}])
             response = client.post(

@@ -35,6 +35,8 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path, database: str) -> N
     headers = {"X-User-Id": "loader"}
     with httpx.Client(base_url=server.url, headers=headers) as client:
         assert client.post("/api/v1/agents/a/sessions", json={"sessionId": "hot"}).status_code == 201
+        for worker in range(6):
+            assert client.post("/api/v1/sessions", json={"id": f"s{worker}"}).status_code == 201
 
     def writer(worker: int) -> None:
         with httpx.Client(base_url=server.url, headers=headers, timeout=5) as client:

@@ -32,6 +32,9 @@ def test_an_outage_is_503_then_the_server_recovers_alone(tmp_path: Path, cluster
     config = one_database_config(tmp_path, cluster.url)
     server = Server(config, tmp_path).start().wait_ready()
     headers = {"X-User-Id": "u"}
+    with httpx.Client(base_url=server.url, headers=headers) as client:
+        for session_id in ("s0", "s1", "s2", "s3", "probe"):
+            assert client.post("/api/v1/sessions", json={"id": session_id}).status_code == 201
     acknowledged: list[str] = []
     statuses: list[int] = []
     slowest = [0.0]

@@ -85,11 +85,28 @@ CASES: list[tuple[str, str, str, bytes | None, dict[str, str]]] = [
         JSON,
     ),
     (
-        "feedback on another's task",
+        "feedback on a 300-char task id",
         "POST",
         "/api/v1/feedback",
-        b'{"taskId": "t1", "sessionId": "s1", "feedbackType": "up"}',
-        {"content-type": "application/json", "X-User-Id": "intruder"},
+        json.dumps({"taskId": "t" * 300, "sessionId": "s1", "feedbackType": "up"}).encode(),
+        JSON,
+    ),
+    ("feedback list with a bad date", "GET", "/api/v1/feedback?start_date=%27%20OR%201%3D1", None, U),
+    ("sessions of an unknown source", "GET", "/api/v1/sessions?source=%27;DROP", None, U),
+    ("project move without projectId", "PATCH", "/api/v1/sessions/s1/project", b'{"name": "x"}', JSON),
+    (
+        "project id of 300 chars",
+        "PATCH",
+        "/api/v1/sessions/s1/project",
+        json.dumps({"projectId": "p" * 300}).encode(),
+        JSON,
+    ),
+    (
+        "save into a session never made",
+        "POST",
+        "/api/v1/sessions/ghost/chat-tasks",
+        b'{"taskId": "t9", "messageBubbles": "[1]"}',
+        JSON,
     ),
     ("event without author", "POST", EVENTS, b'{"invocationId": "i"}', JSON),
     ("event actions not an object", "POST", EVENTS, b'{"invocationId": "i", "author": "a", "actions": "x"}', JSON),
@@ -107,6 +124,7 @@ def client(tmp_path: Path) -> Iterator[Client]:
     config = app_config("sqlite", tmp_path)
     migrate_all(config)
     with TestClient(create_app(config)) as test_client:
+        test_client.post("/api/v1/sessions", json={"id": "s1"}, headers=U)
         test_client.post(TASKS, json={"taskId": "t1", "messageBubbles": BUBBLES, "userMessage": "kept"}, headers=U)
         test_client.post("/api/v1/agents/agent-a/sessions", json={"sessionId": "s1", "state": {"k": 1}}, headers=U)
         yield test_client
@@ -117,7 +135,8 @@ def snapshot(client: Client) -> dict[str, Any]:
         "sessions": client.get("/api/v1/sessions", headers=U).json()["data"],
         "tasks": client.get(TASKS, headers=U).json(),
         "agent": client.get("/api/v1/agents/agent-a/sessions/s1", headers=U).json(),
-        "feedback": client.get("/api/v1/feedback", headers=U).json()["data"],
+        "feedback": client.get("/api/v1/feedback", headers=U).json(),
+        "ghost": client.get("/api/v1/sessions/ghost", headers=U).status_code,
     }
 
 
