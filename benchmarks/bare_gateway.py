@@ -21,6 +21,7 @@ import psycopg
 import uvicorn
 from psycopg.rows import dict_row
 
+from domain.search import fold, fold_bubbles
 from infrastructure.sql.gateway.repositories import _HISTORY, _USER_SESSION_COUNT, _USER_SESSIONS
 from infrastructure.sql.postgres import DIALECT, SAVE_TASK
 
@@ -29,6 +30,7 @@ HISTORY = _HISTORY[False, False].compiled(DIALECT)[0]
 SESSIONS = _USER_SESSIONS[False].compiled(DIALECT)[0]
 SESSION_COUNT = _USER_SESSION_COUNT.compiled(DIALECT)[0]
 _PG_SAVE_TASK = SAVE_TASK.compiled(DIALECT)[0]
+CREATE = "INSERT INTO sessions (id, user_id, created_time, updated_time) VALUES (%(id)s, %(user)s, %(now)s, %(now)s)"
 encode = msgspec.json.Encoder().encode
 
 
@@ -48,6 +50,8 @@ class BareGateway:
         path, user = scope["path"], dict(scope["headers"]).get(b"x-user-id", b"").decode()
         if path == "/health":
             status, body = 200, b'{"status":"ok"}'
+        elif path == "/api/v1/sessions" and scope["method"] == "POST":
+            status, body = 201, await self.create(user, (await receive())["body"])
         elif path == "/api/v1/sessions":
             status, body = 200, await self.sessions(user)
         elif scope["method"] == "GET":
@@ -76,6 +80,12 @@ class BareGateway:
         total = await self.rows(SESSION_COUNT, {"user": user})
         return encode({"data": rows[:20], "meta": {"totalCount": next(iter(total[0].values()))}})
 
+    async def create(self, user: str, payload: bytes) -> bytes:
+        now = int(time.time() * 1000)
+        params = {"id": msgspec.json.decode(payload)["id"], "user": user, "now": now}
+        await self.rows(CREATE, params)
+        return encode({"data": params})
+
     async def save(self, user: str, session_id: str, payload: bytes) -> bytes:
         task = msgspec.json.decode(payload)
         params = {
@@ -86,6 +96,9 @@ class BareGateway:
             "message": task.get("userMessage"),
             "bubbles": task["messageBubbles"],
             "metadata": None,
+            "create": False,
+            "search_message": fold(task.get("userMessage")),
+            "search_bubbles": fold_bubbles(task["messageBubbles"]),
         }
         rows = await self.rows(_PG_SAVE_TASK, params)
         return encode(rows[0])

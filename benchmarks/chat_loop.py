@@ -42,6 +42,13 @@ def turn_calls(user: str, turn: int) -> list[tuple[str, str, str, object]]:
     ]
 
 
+async def start_conversation(client: HttpConnection, user: str, turn: int) -> None:
+    """A conversation's first turn makes its session first, as the gateway does on the first
+    message (not timed: the loop times what each turn repeats)."""
+    if turn % TURNS_PER_SESSION == 0:
+        await client.request("POST", "/api/v1/sessions", {"id": f"{user}-s{turn // TURNS_PER_SESSION}"})
+
+
 async def timed(client: HttpConnection, stats: Latencies, route: str, method: str, path: str, body: object) -> None:
     started = time.perf_counter()
     status, _ = await client.request(method, path, body)
@@ -55,6 +62,7 @@ async def chat_client(base: str, stop_at: float, stats: Latencies) -> None:
     async with HttpConnection(base, {"X-User-Id": user}) as client:
         turn = 0
         while time.perf_counter() < stop_at:
+            await start_conversation(client, user, turn)
             for call in turn_calls(user, turn):
                 await timed(client, stats, *call)
             turn += 1
@@ -73,6 +81,8 @@ def route_client(route: str, users: list[str]) -> Worker:
         async with HttpConnection(base, {"X-User-Id": user}) as client:
             turn = SEEDED_TURNS
             while time.perf_counter() < stop_at:
+                if route == "save task":
+                    await start_conversation(client, user, turn)
                 await timed(client, stats, *turn_calls(user, turn)[ROUTES.index(route)])
                 turn += route == "save task"
 
@@ -84,6 +94,7 @@ async def seed_users(base: str, count: int) -> list[str]:
     for user in users:
         async with HttpConnection(base, {"X-User-Id": user}) as client:
             for turn in range(SEEDED_TURNS):
+                await start_conversation(client, user, turn)
                 # A failed seed shows as the readers' errors (404) in the phase that follows.
                 await client.request(*turn_calls(user, turn)[0][1:])
     return users

@@ -122,6 +122,16 @@ def build(database_url: str) -> FastAPI:
         finally:
             db.close()
 
+    @app.post("/api/v1/sessions")
+    async def create_session(
+        body: dict[str, Any], x_user_id: str = Header(), db: Session = Depends(get_db)
+    ) -> dict[str, Any]:
+        # The gateway makes a session when the UI sends a conversation's first message.
+        if db.get(SessionRow, body["id"]) is None:
+            db.add(SessionRow(id=body["id"], user_id=x_user_id, created_time=now_ms(), updated_time=now_ms()))
+            db.commit()
+        return {"data": {"id": body["id"]}}
+
     @app.post("/api/v1/sessions/{session_id}/chat-tasks")
     async def save_task(
         session_id: str, body: TaskSave, x_user_id: str = Header(), db: Session = Depends(get_db)

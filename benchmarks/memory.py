@@ -30,6 +30,8 @@ async def chat(base: str, requests: int, clients: int = 16) -> None:
         async with HttpConnection(base, {"X-User-Id": user}) as client:
             for turn in range(per_client):
                 session = f"{user}-s{turn // 20}"
+                if turn % 20 == 0:
+                    await client.request("POST", "/api/v1/sessions", {"id": session})
                 body = {"taskId": f"{session}-t{turn}", "messageBubbles": BUBBLES}
                 await client.request("POST", f"/api/v1/sessions/{session}/chat-tasks", body)
                 await client.request("GET", f"/api/v1/sessions/{session}/chat-tasks")

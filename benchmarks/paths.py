@@ -84,12 +84,14 @@ async def gateway_paths(url: str, ops: int) -> dict[str, float]:
 
         async def in_unit_of_work(c: int, i: int) -> Any:
             async with store.unit_of_work() as uow:
-                saved = await save_task_in(uow, "alice", task(c, i, i))
+                saved = await save_task_in(uow, "alice", task(c, i, i), True)
                 await uow.commit()
             return saved
 
         async def run_whole(c: int, i: int) -> Any:
-            return await store.run(lambda repositories: save_task_in(repositories, "alice", task(c, i + ops * 100, i)))
+            return await store.run(
+                lambda repositories: save_task_in(repositories, "alice", task(c, i + ops * 100, i), True)
+            )
 
         saves: dict[str, Operation] = {
             "save: rule, statement by statement": in_unit_of_work,
@@ -97,7 +99,7 @@ async def gateway_paths(url: str, ops: int) -> dict[str, float]:
         }
         at_once = store.save_task_at_once
         if at_once is not None:
-            saves["save: one statement"] = lambda c, i: at_once("alice", task(c, i + ops * 200, i))
+            saves["save: one statement"] = lambda c, i: at_once("alice", task(c, i + ops * 200, i), True)
         figures |= await rates(saves, ops)
 
         async with store.unit_of_work() as uow:  # the side bar of a user with 200 chats
