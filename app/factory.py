@@ -18,6 +18,7 @@ from app.controllers.chat_tasks import ChatTaskController
 from app.controllers.feedback import FeedbackController
 from app.controllers.health import health, ready
 from app.controllers.platform import PlatformController
+from app.controllers.search import SearchController
 from app.controllers.sessions import SessionController
 from app.dependencies import provide_gateway
 from app.docs import docs_ui
@@ -68,6 +69,7 @@ def create_app(
             AgentSessionController,
             ChatTaskController,
             FeedbackController,
+            SearchController,
             PlatformController,
             health,
             ready,

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from domain.gateway.model import ChatTask, Feedback, LegacyMessage, Session
+from domain.gateway.model import ChatTask, Feedback, LegacyMessage, MessageHit, Session
 from domain.paging import Page
 
 NonEmptyName = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
@@ -166,6 +166,23 @@ class TaskResponse(CamelStruct):
 class TaskList(CamelStruct):
     tasks: list[TaskResponse]
     next_cursor: Annotated[str | None, msgspec.Meta(description="Set when `limit` cut the history short.")] = None
+
+
+class MessageHitResponse(CamelStruct):
+    session_id: str
+    session_name: str | None
+    task_id: str
+    snippet: Annotated[str, msgspec.Meta(description="HTML-escaped text; each match between <mark> and </mark>.")]
+    created_time: EpochMs
+
+    @classmethod
+    def of(cls, hit: MessageHit) -> MessageHitResponse:
+        return cls(hit.session_id, hit.session_name, hit.task_id, hit.snippet, hit.created_time)
+
+
+class MessageHitList(CamelStruct):
+    data: list[MessageHitResponse]
+    next_cursor: Annotated[str | None, msgspec.Meta(description="Pass as `cursor` for the next page.")]
 
 
 class MessageResponse(CamelStruct):

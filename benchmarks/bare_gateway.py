@@ -21,7 +21,7 @@ import psycopg
 import uvicorn
 from psycopg.rows import dict_row
 
-from domain.search import fold, fold_bubbles
+from domain.search import bubble_text, indexed
 from infrastructure.sql.gateway.repositories import _HISTORY, _USER_SESSION_COUNT, _USER_SESSIONS
 from infrastructure.sql.postgres import DIALECT, SAVE_TASK
 
@@ -97,8 +97,8 @@ class BareGateway:
             "bubbles": task["messageBubbles"],
             "metadata": None,
             "create": False,
-            "search_message": fold(task.get("userMessage")),
-            "search_bubbles": fold_bubbles(task["messageBubbles"]),
+            "search_message": indexed([task.get("userMessage")]),
+            "search_bubbles": indexed(bubble_text(b) for b in msgspec.json.decode(task["messageBubbles"])),
         }
         rows = await self.rows(_PG_SAVE_TASK, params)
         return encode(rows[0])

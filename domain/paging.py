@@ -19,6 +19,8 @@ from domain.errors import InvalidInput
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
+# How deep offset paging goes: past it a search is better narrowed than paged.
+MAX_OFFSET = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,22 @@ def decode_cursor(cursor: str, field: str = "cursor") -> SortKey:
     if not isinstance(time, int) or isinstance(time, bool) or not isinstance(ident, str):
         raise InvalidInput(field, "is not a cursor this service issued")
     return SortKey(time, ident)
+
+
+def encode_offset(offset: int) -> str:
+    """A cursor for lists in an order with no stable key (relevance): how many rows came before."""
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
+
+
+def decode_offset(cursor: str, field: str = "cursor") -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        offset = json.loads(raw)["offset"]
+    except (binascii.Error, ValueError, TypeError, KeyError) as exc:
+        raise InvalidInput(field, "is not a cursor this service issued") from exc
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(field, "is not a cursor this service issued")
+    return offset
 
 
 def page_of(rows: list[T], request: PageRequest, total: int | None, key_of: Callable[[T], SortKey]) -> Page[T]:

@@ -39,6 +39,14 @@ class FeedbackFilter:
     until: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FoundTask:
+    """A task a message search found, with its session's name."""
+
+    task: ChatTask
+    session_name: str | None
+
+
 class SessionRepository(Protocol):
     async def add(self, session: Session) -> None: ...
 
@@ -158,6 +166,12 @@ class GatewayStore(Protocol):
     def save_task_at_once(self) -> SaveTaskAtOnce | None:
         """`save_task_in` as one statement, where the database allows (None elsewhere): held to the
         rule by the contract suite."""
+        ...
+
+    async def search_tasks(self, user_id: str, terms: list[str], *, limit: int, offset: int = 0) -> list[FoundTask]:
+        """The user's tasks whose message or bubbles' text holds every one of `terms` (folded words,
+        domain.search.words) as a word, through the store's full-text index: the most relevant first
+        (each store ranks in its own way), then the newest, then by id."""
         ...
 
     async def ping(self) -> None:

@@ -1,27 +1,38 @@
-"""Finding a conversation by its text: one rule for every store.
+"""Finding conversations by their text: one rule for every store.
 
-Case-insensitive by Unicode case folding ("STRASSE" finds "Straße"), accent-sensitive ("lisboa" does
-not find "Lisbôa"), over the text a user sees (a session's name, a task's message, its bubbles'
-text), never over JSON keys or markup, and within one field: a needle never spans two. Stores
-compare folded text with folded text, exactly, so each database needs only a plain substring test.
+Two searches. Session search (the gateway's) looks for a substring of a session's name,
+case-insensitive by Unicode case folding ("STRASSE" finds "Straße") and accent-sensitive ("lisboa"
+does not find "Lisbôa"): stores compare folded text with folded text, exactly. Message search looks
+for words in what users wrote and agents answered (a task's message and its bubbles' visible text,
+never JSON keys or markup): a word is a run of letters, digits and underscores of the folded text,
+cut here, so each database's full-text index is handed words already cut (separated by spaces) and
+tokenizes them alike. A task matches when it holds every word of the query; each store ranks by its
+own index (docs/search.md says how they differ); what a hit shows is cut here, the same for all.
 """
 
 from __future__ import annotations
 
-import json
+import html
+import re
+from collections.abc import Iterable
 from typing import Any
 
-# Between the folded fields of one column; taken out of the text itself, so no needle spans two.
-SEPARATOR = "\x1f"
+_WORD = re.compile(r"\w+")
+MAX_TERMS = 16
+SNIPPET_CONTEXT = 60
 
 
 def fold(text: str | None) -> str | None:
-    return None if text is None else text.replace(SEPARATOR, " ").casefold()
+    return None if text is None else text.casefold()
 
 
 def needle(query: str) -> str:
-    """What a query looks for: folded, as the stored text is."""
-    return query.strip().replace(SEPARATOR, " ").casefold()
+    """What a session search looks for: folded, as the stored name is."""
+    return query.strip().casefold()
+
+
+def found_in(looked_for: str, folded: str | None) -> bool:
+    return folded is not None and looked_for in folded
 
 
 def bubble_text(bubble: Any) -> str:
@@ -32,15 +43,32 @@ def bubble_text(bubble: Any) -> str:
     return text if isinstance(text, str) else ""
 
 
-def fold_bubbles(message_bubbles: str) -> str:
-    """Each bubble's visible text folded, between separators."""
-    try:
-        bubbles = json.loads(message_bubbles)
-    except ValueError:
-        bubbles = []
-    texts = [bubble_text(b) for b in bubbles] if isinstance(bubbles, list) else []
-    return SEPARATOR + SEPARATOR.join(fold(text) or "" for text in texts) + SEPARATOR
+def indexed(texts: Iterable[str | None]) -> str:
+    """The words of `texts` as a full-text index is given them: folded, separated by spaces."""
+    return " ".join(word for text in texts for word in words(text))
 
 
-def found_in(looked_for: str, *folded: str | None) -> bool:
-    return any(field is not None and looked_for in field for field in folded)
+def words(text: str | None) -> list[str]:
+    """The folded words of `text`, in order."""
+    return _WORD.findall(fold(text) or "")
+
+
+def snippet(texts: list[str], terms: list[str]) -> str:
+    """Where the first term shows in the first text holding one, with some words around it: HTML
+    escaped, each match between <mark> and </mark>. The start of the first text when no term is found
+    as written (a folded match such as ß for ss)."""
+    pattern = re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    for text in texts:
+        first = pattern.search(text)
+        if first is None:
+            continue
+        start = max(0, first.start() - SNIPPET_CONTEXT)
+        end = min(len(text), first.end() + SNIPPET_CONTEXT * 2)
+        window, marked, at = text[start:end], [], 0
+        for match in pattern.finditer(window):
+            marked += [html.escape(window[at : match.start()]), "<mark>", html.escape(match.group()), "</mark>"]
+            at = match.end()
+        marked.append(html.escape(window[at:]))
+        return ("…" if start else "") + "".join(marked) + ("…" if end < len(text) else "")
+    text = next((t for t in texts if t), "")
+    return html.escape(text[: SNIPPET_CONTEXT * 3]) + ("…" if len(text) > SNIPPET_CONTEXT * 3 else "")

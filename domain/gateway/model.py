@@ -11,7 +11,7 @@ from typing import Any
 from domain.checks import check_name, refuse_nul
 from domain.errors import InvalidInput
 from domain.paging import SortKey
-from domain.search import fold, fold_bubbles
+from domain.search import bubble_text, fold, indexed
 
 
 def new_session_id() -> str:
@@ -103,10 +103,23 @@ class ChatTask:
         return json.loads(self.task_metadata) if self.task_metadata else {}
 
     def search_message(self) -> str | None:
-        return fold(self.user_message)
+        """The words of the user's message, as message search indexes them (domain.search)."""
+        return None if self.user_message is None else indexed([self.user_message])
 
     def search_bubbles(self) -> str:
-        return fold_bubbles(self.message_bubbles)
+        """The words of the bubbles' visible text, as message search indexes them."""
+        return indexed(self.bubble_texts())
+
+    def bubble_texts(self) -> list[str]:
+        try:
+            bubbles = json.loads(self.message_bubbles)
+        except ValueError:
+            bubbles = []
+        return [bubble_text(b) for b in bubbles] if isinstance(bubbles, list) else []
+
+    def visible_texts(self) -> list[str]:
+        """What the UI shows of the task: the user's message, then each bubble's text."""
+        return [self.user_message or "", *self.bubble_texts()]
 
     def resaved(self, draft: ChatTask) -> ChatTask:
         """This stored task saved again as `draft`: the new bubbles and metadata, the stored user message
@@ -148,6 +161,17 @@ class Feedback:
     @property
     def sort_key(self) -> SortKey:
         return SortKey(self.created_time, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHit:
+    """A chat task that holds what a message search asked for, and where (`snippet`)."""
+
+    session_id: str
+    session_name: str | None
+    task_id: str
+    snippet: str
+    created_time: int
 
 
 @dataclass(frozen=True, slots=True)

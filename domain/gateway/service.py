@@ -13,6 +13,7 @@ from domain.gateway.model import (
     ChatTask,
     Feedback,
     FeedbackType,
+    MessageHit,
     Session,
     SessionSource,
     Tombstone,
@@ -22,9 +23,19 @@ from domain.gateway.model import (
     parse_metadata,
     session_name,
 )
-from domain.paging import Batches, Page, PageRequest, SortKey, page_of
+from domain.paging import (
+    MAX_OFFSET,
+    MAX_PAGE_SIZE,
+    Batches,
+    Page,
+    PageRequest,
+    SortKey,
+    decode_offset,
+    encode_offset,
+    page_of,
+)
 from domain.ports import FeedbackFilter, GatewayRepositories, GatewayStore, GatewayUnitOfWork, SessionFilter
-from domain.search import needle
+from domain.search import MAX_TERMS, needle, snippet, words
 
 MAX_SEARCH_LENGTH = 255
 
@@ -250,6 +261,37 @@ class GatewayService:
                 after = rows[-1].sort_key
             if len(sizes) < batches.ahead:
                 return
+
+    # Message search ---------------------------------------------------------------------------
+
+    async def search_messages(
+        self, user_id: str, query: str, *, limit: int = 20, cursor: str | None = None
+    ) -> tuple[list[MessageHit], str | None]:
+        """The caller's chat tasks holding every word of `query` in what was written or answered,
+        most relevant first, then newest; and the cursor of the next page, if any."""
+        if len(query) > MAX_SEARCH_LENGTH:
+            raise InvalidInput("query", f"must be at most {MAX_SEARCH_LENGTH} characters")
+        terms = list(dict.fromkeys(words(query)))
+        if not terms:
+            raise InvalidInput("query", "must hold a word (letters or digits)")
+        if len(terms) > MAX_TERMS:
+            raise InvalidInput("query", f"must hold at most {MAX_TERMS} words")
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidInput("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+        offset = decode_offset(cursor) if cursor else 0
+        found = await self._store.search_tasks(user_id, terms, limit=limit + 1, offset=offset)
+        hits = [
+            MessageHit(
+                f.task.session_id,
+                f.session_name,
+                f.task.id,
+                snippet(f.task.visible_texts(), terms),
+                f.task.created_time,
+            )
+            for f in found[:limit]
+        ]
+        more = len(found) > limit and offset + limit < MAX_OFFSET
+        return hits, encode_offset(offset + limit) if more else None
 
     # Feedback ---------------------------------------------------------------------------------
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 from domain.errors import Conflict
 from domain.gateway.model import ChatTask, Feedback, Session, Tombstone
 from domain.paging import SortKey
-from domain.ports import FeedbackFilter, SessionFilter
+from domain.ports import FeedbackFilter, FoundTask, SessionFilter
 from domain.search import found_in
 from infrastructure.memory.journal import MemoryStore, MemoryUnitOfWork, Table, ordered_page
 
@@ -157,3 +159,19 @@ class MemoryGatewayStore(MemoryStore[MemoryGatewayUnitOfWork]):
 
     def unit_of_work(self, *, read_only: bool = False) -> MemoryGatewayUnitOfWork:
         return MemoryGatewayUnitOfWork(self._tables, self._lock)
+
+    async def search_tasks(self, user_id: str, terms: list[str], *, limit: int, offset: int = 0) -> list[FoundTask]:
+        """Every task of the user, scanned: ranked by how often the terms occur, for the text's length."""
+        ranked: list[tuple[float, ChatTask]] = []
+        for task in self._tables.tasks.rows.values():
+            if task.user_id != user_id:
+                continue
+            found = Counter(text_words := (task.search_message() or "").split() + task.search_bubbles().split())
+            if all(found[term] for term in terms):
+                ranked.append((sum(found[term] for term in terms) / math.sqrt(len(text_words)), task))
+        ranked.sort(key=lambda pair: (-pair[0], -pair[1].created_time, pair[1].id))
+        sessions = self._tables.sessions.rows
+        return [
+            FoundTask(task, session.name if (session := sessions.get(task.session_id)) else None)
+            for _, task in ranked[offset : offset + limit]
+        ]

@@ -9,16 +9,16 @@ path each operation takes on each database, and the benchmark that keeps it.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ports import AppendAtOnce, SaveTaskAtOnce
-from infrastructure.sql.connection import Transaction
+from infrastructure.sql.connection import Query, Transaction
 from infrastructure.sql.urls import DEFAULT_STATEMENT_TIMEOUT_MS, parse_url
 
 T = TypeVar("T")
@@ -53,6 +53,19 @@ class Backend(ABC):
             return result
         finally:
             await transaction.close()
+
+    @abstractmethod
+    def tasks_matching(self, user_id: str, terms: list[str]) -> tuple[Query, dict[str, Any]]:
+        """This database's full-text query of the user's chat tasks holding every term (folded
+        words), ranked, with its parameters; it binds :limit and :offset too."""
+
+    async def search_tasks(self, user_id: str, terms: list[str], *, limit: int, offset: int) -> Sequence[Any]:
+        query, params = self.tasks_matching(user_id, terms)
+        reads = await self.begin(read_only=True)
+        try:
+            return await reads.rows(query, {**params, "limit": limit, "offset": offset})
+        finally:
+            await reads.close()
 
     @abstractmethod
     async def ping(self) -> None:

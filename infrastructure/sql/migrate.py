@@ -7,9 +7,10 @@ current and do nothing. A migration that fails stops start-up with the reason (M
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -40,11 +41,23 @@ def run_env(metadata: MetaData) -> None:
         version_table=config.attributes["version_table"],
         render_as_batch=True,
         compare_type=True,
-        # Stores may share a database: each lineage looks at its own tables only.
-        include_name=lambda name, kind, _parent: kind != "table" or name in metadata.tables,
+        include_name=compared(metadata),
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def compared(metadata: MetaData) -> Callable[[str | None, str, Any], bool]:
+    """What of a database a lineage's schema comparison looks at: its own tables (stores may share a
+    database), without what each database keeps its own way (metadata.info["own_per_database"])."""
+    own_per_database = metadata.info.get("own_per_database", frozenset())
+
+    def include(name: str | None, kind: str, _parent: Any) -> bool:
+        if kind == "table":
+            return name in metadata.tables
+        return name not in own_per_database
+
+    return include
 
 
 def version_table(lineage: str) -> str:

@@ -36,6 +36,7 @@ from infrastructure.sql.connection import (
     timed_out,
     unreachable,
 )
+from infrastructure.sql.gateway.repositories import TASK_HIT
 from infrastructure.sql.urls import POOL_TIMEOUT_S, RECYCLE_S, async_url, parse_url, sync_url
 
 DIALECT = MySQLDialect_pymysql(paramstyle="pyformat")
@@ -119,6 +120,64 @@ class _MysqlTransaction(Transaction):
         self._backend.release(raw)
 
 
+# Message search: the user's tasks whose FULLTEXT index holds every word (boolean mode, +word each),
+# ranked by InnoDB's relevance. InnoDB leaves out of its index the words shorter than
+# innodb_ft_min_token_size (3 by default) and its stop words, so a +word of those matches nothing:
+# such words are looked for as whole words of the user's tasks instead (LIKE on the space-separated
+# words, among the rows the index found, or all the user's tasks when it found nothing to look for).
+_MIN_TOKEN = 3
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "an",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "com",
+        "de",
+        "en",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "la",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "what",
+        "when",
+        "where",
+        "who",
+        "will",
+        "with",
+        "und",
+        "www",
+    ]
+)
+_MATCH = "MATCH (t.search_message, t.search_bubbles) AGAINST (:words IN BOOLEAN MODE)"
+_WORDS = "CONCAT(' ', COALESCE(t.search_message, ''), ' ', t.search_bubbles, ' ')"
+
+
+def _tasks_matching(indexed: list[str], unindexed: list[str]) -> Query:
+    conditions = ["t.user_id = :user", *([_MATCH] if indexed else [])]
+    conditions += [f"{_WORDS} LIKE :like{i}" for i in range(len(unindexed))]
+    order = [*([f"{_MATCH} DESC"] if indexed else []), "t.created_time DESC", "t.id"]
+    return Query(
+        f"SELECT {TASK_HIT} WHERE {' AND '.join(conditions)} ORDER BY {', '.join(order)} LIMIT :limit OFFSET :offset"
+    )
+
+
 class MysqlBackend(Backend):
     dialect = DIALECT
 
@@ -193,6 +252,13 @@ class MysqlBackend(Backend):
                     raise
             await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
         raise AssertionError("unreachable")
+
+    def tasks_matching(self, user_id: str, terms: list[str]) -> tuple[Query, dict[str, Any]]:
+        indexed = [term for term in terms if len(term) >= _MIN_TOKEN and term not in _STOPWORDS]
+        unindexed = [term for term in terms if term not in indexed]
+        params: dict[str, Any] = {"user": user_id, "words": " ".join(f"+{term}" for term in indexed)}
+        params |= {f"like{i}": "% " + term.replace("_", "\\_") + " %" for i, term in enumerate(unindexed)}
+        return _tasks_matching(indexed, unindexed), params
 
     async def ping(self) -> None:
         probe = _MysqlTransaction(self, read_only=True)

@@ -42,7 +42,7 @@ from infrastructure.sql.connection import (
 )
 from infrastructure.sql.driver_pool import Connection as RawConnection
 from infrastructure.sql.driver_pool import DriverPool
-from infrastructure.sql.gateway.repositories import task_of
+from infrastructure.sql.gateway.repositories import TASK_HIT, task_of
 from infrastructure.sql.urls import async_url, sync_url
 
 DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
@@ -234,6 +234,17 @@ RETURNING agent_sessions.app_name, agent_sessions.user_id, agent_sessions.id, ag
 )
 
 
+# Message search: the user's tasks whose tsvector holds every word, ranked by ts_rank.
+TASKS_MATCHING = Query(
+    f"""
+SELECT {TASK_HIT}
+WHERE t.user_id = :user AND t.search_vector @@ plainto_tsquery('simple', :words)
+ORDER BY ts_rank(t.search_vector, plainto_tsquery('simple', :words)) DESC, t.created_time DESC, t.id
+LIMIT :limit OFFSET :offset
+"""
+)
+
+
 def _json_or_none(scope: dict[str, Any]) -> str | None:
     return json_text(scope) if scope else None
 
@@ -307,6 +318,9 @@ class PostgresBackend(Backend):
         }
         row = await self._one_statement(APPEND, params)
         return None if row is None else session_of(row)
+
+    def tasks_matching(self, user_id: str, terms: list[str]) -> tuple[Query, dict[str, Any]]:
+        return TASKS_MATCHING, {"user": user_id, "words": " ".join(terms)}
 
     async def ping(self) -> None:
         await self._one_statement(Query("SELECT 1"), NO_PARAMS)

@@ -37,6 +37,7 @@ from infrastructure.sql.connection import (
     row_type,
     unreachable,
 )
+from infrastructure.sql.gateway.repositories import TASK_HIT
 from infrastructure.sql.urls import async_url, sqlite_path, sync_url
 from infrastructure.sql.write_turn import WriteTurn
 
@@ -206,6 +207,23 @@ class _InWriterThread(Transaction):
         return None
 
 
+def _fts_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+# Message search: the FTS5 table's rows holding every word (and the user's id), ranked by bm25 over
+# the text's columns only (lower is better).
+TASKS_MATCHING = Query(
+    f"""
+SELECT {TASK_HIT}
+JOIN chat_tasks_fts AS f ON f.task_id = t.id
+WHERE chat_tasks_fts MATCH :match AND t.user_id = :user
+ORDER BY bm25(chat_tasks_fts, 0.0, 0.0, 1.0, 1.0), t.created_time DESC, t.id
+LIMIT :limit OFFSET :offset
+"""
+)
+
+
 class SqliteBackend(Backend):
     dialect = DIALECT
 
@@ -250,6 +268,14 @@ class SqliteBackend(Backend):
         finally:
             if db.in_transaction:
                 db.execute("ROLLBACK")
+
+    def tasks_matching(self, user_id: str, terms: list[str]) -> tuple[Query, dict[str, Any]]:
+        # FTS5's query language: every word a quoted string (so none is an operator), ANDed, in the
+        # text's columns, and the user's id as a phrase of its user_id column, which narrows the
+        # search inside the index (the user is checked exactly too).
+        words = " AND ".join(_fts_string(term) for term in terms)
+        match = f"user_id : {_fts_string(user_id)} AND {{search_message search_bubbles}} : ({words})"
+        return TASKS_MATCHING, {"user": user_id, "match": match}
 
     async def ping(self) -> None:
         await self.read(_SELECT_1, NO_PARAMS)

@@ -319,3 +319,52 @@ def test_malformed_json_is_a_422_everywhere(gateway_client: Client, method: str,
     headers = {**ALICE, "content-type": "application/json"}
     problem(gateway_client.request(method, path, content=raw, headers=headers), 422)
     assert gateway_client.get("/api/v1/sessions/s1", headers=ALICE).json()["data"]["name"] == "Kept"
+
+
+# Message search ---------------------------------------------------------------------------------
+
+
+def test_message_search_finds_the_callers_words_with_a_marked_snippet(gateway_client: Client) -> None:
+    client = gateway_client
+    create(client, "s1", name="Trip")
+    answer = json.dumps([{"type": "agent", "text": "Lisbon is <b>warm</b> in May"}])
+    save(client, "s1", "t1", userMessage="How warm is Lisbon?", messageBubbles=answer)
+    save(client, "s1", "t2", userMessage="And Porto?")
+    create(client, "bobs", BOB)
+    save(client, "bobs", "t-bob", BOB, userMessage="Lisbon too")
+    found = client.get("/api/v1/search/messages", params={"query": "LISBON warm"}, headers=ALICE)
+    assert found.status_code == 200
+    body = found.json()
+    assert body == {
+        "data": [
+            {
+                "sessionId": "s1",
+                "sessionName": "Trip",
+                "taskId": "t1",
+                "snippet": "How <mark>warm</mark> is <mark>Lisbon</mark>?",
+                "createdTime": body["data"][0]["createdTime"],
+            }
+        ],
+        "nextCursor": None,
+    }
+    first = client.get("/api/v1/search/messages", params={"query": "porto", "limit": 1}, headers=ALICE).json()
+    assert [h["taskId"] for h in first["data"]] == ["t2"] and first["nextCursor"] is None
+    assert (
+        client.get("/api/v1/search/messages", params={"query": "lisbon"}, headers=BOB).json()["data"][0]["taskId"]
+        == "t-bob"
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"query": ""},
+        {"query": "?!"},
+        {"query": "x" * 256},
+        {"query": "a", "limit": 0},
+        {"query": "a", "cursor": "x"},
+    ],
+)
+def test_a_bad_message_search_is_a_422(gateway_client: Client, params: dict[str, Any]) -> None:
+    problem(gateway_client.get("/api/v1/search/messages", params=params, headers=ALICE), 422)

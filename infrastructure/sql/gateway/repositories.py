@@ -50,6 +50,12 @@ def task_of(row: Any) -> ChatTask:
     )
 
 
+# What each database's message search (Backend.tasks_matching) selects: the task, its session's name.
+TASK_HIT = """t.id, t.session_id, t.user_id, t.user_message, t.message_bubbles, t.task_metadata, t.created_time,
+    t.updated_time, s.name AS session_name
+FROM chat_tasks AS t JOIN sessions AS s ON s.id = t.session_id"""
+
+
 def feedback_of(row: Any) -> Feedback:
     return Feedback(
         row.id, row.session_id, row.task_id, row.user_id, FeedbackType(row.rating), row.comment, row.created_time

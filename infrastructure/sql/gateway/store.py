@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from domain.ports import GatewayRepositories, SaveTaskAtOnce
+from domain.ports import FoundTask, GatewayRepositories, SaveTaskAtOnce
 from infrastructure.sql.connection import Connection
 from infrastructure.sql.gateway.repositories import (
     SqlChatTaskRepository,
     SqlFeedbackRepository,
     SqlSessionRepository,
+    task_of,
 )
 from infrastructure.sql.store import SqlStore, SqlUnitOfWork
 
@@ -44,3 +45,7 @@ class SqlGatewayStore(SqlStore):
     @property
     def save_task_at_once(self) -> SaveTaskAtOnce | None:
         return self.backend.save_task
+
+    async def search_tasks(self, user_id: str, terms: list[str], *, limit: int, offset: int = 0) -> list[FoundTask]:
+        rows = await self.backend.search_tasks(user_id, terms, limit=limit, offset=offset)
+        return [FoundTask(task_of(row), row.session_name) for row in rows]

@@ -9,15 +9,24 @@ Create Date: 2026-11-29
 import sqlalchemy as sa
 from alembic import op
 
-from domain.search import fold, fold_bubbles
 from infrastructure.sql.types import LongText
+from migrations.backfill import bubble_texts, fill
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-BATCH = 1000
+SEPARATOR = "\x1f"
+
+
+# The rule of this revision, kept here as it was (domain.search has moved on since).
+def fold(text: str | None) -> str | None:
+    return None if text is None else text.replace(SEPARATOR, " ").casefold()
+
+
+def fold_bubbles(message_bubbles: str) -> str:
+    return SEPARATOR + SEPARATOR.join(fold(text) or "" for text in bubble_texts(message_bubbles)) + SEPARATOR
 
 
 def upgrade() -> None:
@@ -26,7 +35,7 @@ def upgrade() -> None:
     op.add_column("chat_tasks", sa.Column("search_bubbles", LongText, nullable=True))
     bind = op.get_bind()
     sessions = sa.table("sessions", sa.column("id"), sa.column("name"), sa.column("search_name"))
-    _fill(
+    fill(
         bind,
         sessions,
         sa.select(sessions.c.id, sessions.c.name),
@@ -40,25 +49,12 @@ def upgrade() -> None:
         sa.column("search_message"),
         sa.column("search_bubbles"),
     )
-    _fill(
+    fill(
         bind,
         tasks,
         sa.select(tasks.c.id, tasks.c.user_message, tasks.c.message_bubbles),
         lambda row: {"search_message": fold(row.user_message), "search_bubbles": fold_bubbles(row.message_bubbles)},
     )
-
-
-def _fill(bind, table, rows, values) -> None:  # type: ignore[no-untyped-def]
-    """Compute the folded columns of every row, BATCH rows at a time in the order of their ids."""
-    update = sa.update(table).where(table.c.id == sa.bindparam("key"))
-    last = None
-    while True:
-        page = rows.order_by(table.c.id).limit(BATCH)
-        found = bind.execute(page if last is None else page.where(table.c.id > last)).all()
-        if not found:
-            return
-        bind.execute(update, [{"key": row.id, **values(row)} for row in found])
-        last = found[-1].id
 
 
 def downgrade() -> None:
