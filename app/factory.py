@@ -24,6 +24,7 @@ from app.dependencies import provide_gateway
 from app.docs import docs_ui
 from app.identity import CookieMiddleware, provide_caller, provide_user_id
 from app.middleware import HeaderLimitMiddleware, RequestContextMiddleware
+from app.openapi import document_bodies, security
 from app.problems import check_request, problem_details, undecodable, unexpected, validation_failed
 from app.stores import Stores, open_stores
 from domain.gateway.service import GatewayService
@@ -61,6 +62,7 @@ def create_app(
         await stores.close()
 
     docs_plugins, docs_routes = docs_ui()
+    components, required = security(config.auth)
     app = Litestar(
         route_handlers=[
             *docs_routes,
@@ -100,12 +102,15 @@ def create_app(
             "each agent's memory and the platform registry.",
             path="/schema",
             render_plugins=docs_plugins,
+            components=components,
+            security=required,
         ),
         on_startup=[reaper.start],
         on_shutdown=[close_stores],
         logging_config=None,
         debug=False,
     )
+    document_bodies(app)
     app.state.stores = stores
     app.state.gateway = GatewayService(stores.gateway)
     app.state.identity = identity or identity_for(config.auth)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from app.examples import BUBBLES_TEXT
 from domain.gateway.model import ChatTask, Feedback, LegacyMessage, MessageHit, Session
 from domain.paging import Page
 
@@ -131,7 +132,13 @@ class SessionList(CamelStruct):
 class TaskSave(CamelStruct):
     task_id: str
     message_bubbles: Annotated[
-        str | list[Any], msgspec.Meta(description="A JSON string holding a non-empty array (an array is accepted too).")
+        str | list[Any],
+        msgspec.Meta(
+            extra_json_schema={
+                **BUBBLES_TEXT,
+                "description": BUBBLES_TEXT["description"] + " An array is accepted too.",
+            }
+        ),
     ]
     user_message: str | None = None
     task_metadata: Annotated[
@@ -151,7 +158,7 @@ class TaskResponse(CamelStruct):
     task_id: str
     session_id: str
     user_message: str | None
-    message_bubbles: str
+    message_bubbles: Annotated[str, msgspec.Meta(extra_json_schema=BUBBLES_TEXT)]
     task_metadata: str | None
     created_time: EpochMs
     updated_time: EpochMs

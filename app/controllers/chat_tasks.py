@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.openapi import ResponseSpec
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import QueryParameter
 
 from app.dependencies import Gateway, UserId
+from app.examples import MESSAGE, TASK, TASK_SAVE, answer, body
 from app.guards import identified
 from app.identity import remember, remembered_session
 from app.openapi import errors
@@ -32,12 +32,15 @@ class ChatTaskController(Controller):
         "one is a 422, as the gateway answers (ids `null`, `undefined` and blank: 404). One exception keeps chats "
         "made in ephemeral mode: a session the caller's signed cookie names, never deleted, is created.",
         status_code=201,
-        responses=errors(404, 409, 413, 422),
+        responses={
+            **answer(TaskResponse, TASK, "The task as stored (201 created, 200 updated).", 201),
+            **errors(404, 409, 413, 422),
+        },
     )
     async def save(
         self,
         session_id: SessionId,
-        data: JSONBody[TaskSave],
+        data: Annotated[TaskSave, body(TASK_SAVE)],
         gateway: Gateway,
         user_id: UserId,
         request: Request[Any, Any, Any],
@@ -55,7 +58,7 @@ class ChatTaskController(Controller):
         "/chat-tasks",
         summary="The chat history, oldest first",
         description="Without `limit` and `cursor`, the whole history, streamed as it is read.",
-        responses={200: ResponseSpec(TaskList, description="The tasks.", generate_examples=False), **errors(400, 404)},
+        responses={**answer(TaskList, {"tasks": [TASK], "nextCursor": None}, "The tasks."), **errors(404, 422)},
     )
     async def history(
         self,
@@ -81,10 +84,7 @@ class ChatTaskController(Controller):
     @get(
         "/messages",
         summary="The history as a flat message list (legacy view), streamed as it is read",
-        responses={
-            200: ResponseSpec(list[MessageResponse], description="The messages.", generate_examples=False),
-            **errors(400, 404),
-        },
+        responses={**answer(list[MessageResponse], [MESSAGE], "One message per bubble."), **errors(404, 422)},
     )
     async def messages(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> Response[Any]:
         return await json_array(

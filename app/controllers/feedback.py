@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import QueryParameter
 
 from app.dependencies import Gateway, UserId
+from app.examples import FEEDBACK, FEEDBACK_CREATE, answer, body
 from app.guards import identified
 from app.openapi import errors
 from app.schemas import FeedbackAccepted, FeedbackCreate, FeedbackResponse
@@ -47,9 +48,14 @@ class FeedbackController(Controller):
         description="202 whatever the task: feedback on a task the store does not hold is kept, as the gateway "
         "keeps it, and the answer says nothing of what is stored.",
         status_code=202,
-        responses=errors(413, 422),
+        responses={
+            **answer(FeedbackAccepted, {"status": "feedback received"}, "Received.", 202),
+            **errors(413, 422),
+        },
     )
-    async def record(self, data: JSONBody[FeedbackCreate], gateway: Gateway, user_id: UserId) -> FeedbackAccepted:
+    async def record(
+        self, data: Annotated[FeedbackCreate, body(FEEDBACK_CREATE)], gateway: Gateway, user_id: UserId
+    ) -> FeedbackAccepted:
         await gateway.record_feedback(
             user_id,
             session_id=data.session_id,
@@ -59,7 +65,11 @@ class FeedbackController(Controller):
         )
         return FeedbackAccepted()
 
-    @get("/", summary="The caller's feedback, newest first", responses=errors(400, 404, 422))
+    @get(
+        "/",
+        summary="The caller's feedback, newest first",
+        responses={**answer(list[FeedbackResponse], [FEEDBACK], "A bare list."), **errors(400, 404, 422)},
+    )
     async def list_feedback(
         self,
         gateway: Gateway,

@@ -15,7 +15,7 @@ from domain.ports import AgentStore, GatewayStore, PlatformStore
 from infrastructure.config.model import StoreType
 
 
-@get("/health", tags=["Operations"], summary="Alive: answers while the process runs")
+@get("/health", tags=["Operations"], summary="Alive: answers while the process runs", security=[{}])
 async def health() -> Health:
     return Health("ok")
 
@@ -33,6 +33,7 @@ async def _check(store: GatewayStore | AgentStore | PlatformStore, kind: StoreTy
     tags=["Operations"],
     summary="Ready: every store answers (503 with the same body when one does not)",
     cache=False,
+    security=[{}],
 )
 async def ready(state: State) -> Response[Readiness]:
     stores: Stores = state.stores

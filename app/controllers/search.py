@@ -8,6 +8,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from app.dependencies import Gateway, UserId
+from app.examples import HIT, answer
 from app.guards import identified
 from app.openapi import errors
 from app.params import Cursor
@@ -26,7 +27,7 @@ class SearchController(Controller):
         "(case-insensitive, accents count, whole words), most relevant first, then newest. Each hit: its "
         "session, its task and a snippet, HTML-escaped, the matches between `<mark>` and `</mark>`. "
         "`nextCursor` pages on. How each database ranks: docs/search.md.",
-        responses=errors(422),
+        responses={**answer(MessageHitList, {"data": [HIT], "nextCursor": None}, "A page of hits."), **errors(422)},
     )
     async def messages(
         self,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import QueryParameter
 
 from app.dependencies import Gateway, UserId
+from app.examples import MOVE, PAGINATION, RENAME, SESSION, SESSION_CREATE, answer, body
 from app.guards import identified
 from app.identity import remember
 from app.openapi import errors
@@ -25,6 +26,7 @@ from app.schemas import (
 from domain.errors import MalformedRequest
 from domain.gateway.model import SessionSource
 
+SESSION_PAGE = {"data": [SESSION], "meta": {"pagination": PAGINATION}}
 AgentFilter = Annotated[str | None, QueryParameter(name="agent_id", description="Only this agent's sessions.")]
 AgentFilterCamel = Annotated[str | None, QueryParameter(name="agentId", description="Alias of agent_id.")]
 ProjectFilter = Annotated[str | None, QueryParameter(name="project_id", description="Only this project's sessions.")]
@@ -45,9 +47,20 @@ class SessionController(Controller):
     guards = [identified]  # who is calling before what they asked: 401 ahead of a 400
     tags = ["Sessions"]
 
-    @post("/", summary="Create a session", status_code=201, responses=errors(409, 413, 422))
+    @post(
+        "/",
+        summary="Create a session",
+        description="As the gateway makes one on a conversation's first message. A taken id, or the id of a "
+        "deleted session, is a 409.",
+        status_code=201,
+        responses={**answer(SessionEnvelope, {"data": SESSION}, "The session.", 201), **errors(409, 413, 422)},
+    )
     async def create(
-        self, data: JSONBody[SessionCreate], gateway: Gateway, user_id: UserId, request: Request[Any, Any, Any]
+        self,
+        data: Annotated[SessionCreate, body(SESSION_CREATE)],
+        gateway: Gateway,
+        user_id: UserId,
+        request: Request[Any, Any, Any],
     ) -> SessionEnvelope:
         session = await gateway.create_session(
             user_id,
@@ -64,7 +77,11 @@ class SessionController(Controller):
         remember(request, session_id=session.id)
         return SessionEnvelope(SessionResponse.of(session))
 
-    @get("/", summary="List the caller's sessions, newest activity first", responses=errors(400, 422))
+    @get(
+        "/",
+        summary="List the caller's sessions, newest activity first",
+        responses={**answer(SessionList, SESSION_PAGE, "A page of sessions."), **errors(400, 422)},
+    )
     async def list_sessions(
         self,
         gateway: Gateway,
@@ -94,7 +111,7 @@ class SessionController(Controller):
         summary="Search the caller's sessions by name",
         description="Case-insensitive, in session names only, as the gateway searches. Text inside messages: "
         "`GET /api/v1/search/messages`.",
-        responses=errors(422),
+        responses={**answer(SessionList, SESSION_PAGE, "A page of sessions."), **errors(422)},
     )
     async def search(
         self,
@@ -118,13 +135,23 @@ class SessionController(Controller):
         )
         return SessionList.of(page)
 
-    @get("/{session_id:str}", summary="Read a session", responses=errors(404, 422))
+    @get(
+        "/{session_id:str}",
+        summary="Read a session",
+        description="`null`, `undefined` and blank ids are a 404, as another user's session is.",
+        responses={**answer(SessionEnvelope, {"data": SESSION}, "The session."), **errors(404, 422)},
+    )
     async def read(self, session_id: SessionId, gateway: Gateway, user_id: UserId) -> SessionEnvelope:
         return SessionEnvelope(SessionResponse.of(await gateway.get_session(user_id, session_id)))
 
-    @patch("/{session_id:str}", summary="Rename a session", responses=errors(404, 413, 422))
+    @patch(
+        "/{session_id:str}",
+        summary="Rename a session",
+        description="The name is trimmed; missing, empty, blank or over 255 characters is a 422.",
+        responses={**answer(SessionResponse, SESSION, "The session, not wrapped."), **errors(404, 413, 422)},
+    )
     async def rename(
-        self, session_id: SessionId, data: JSONBody[SessionRename], gateway: Gateway, user_id: UserId
+        self, session_id: SessionId, data: Annotated[SessionRename, body(RENAME)], gateway: Gateway, user_id: UserId
     ) -> SessionResponse:
         return SessionResponse.of(await gateway.rename_session(user_id, session_id, data.name))
 
@@ -134,10 +161,14 @@ class SessionController(Controller):
         description="Later reads carry `lastViewedAt`; the UI shows a session as unseen while "
         "`updatedTime > (lastViewedAt ?? createdTime)`. The body is ignored (the UI sends `{}`).",
         status_code=200,
-        responses=errors(404),
+        responses={**answer(Viewed, {"lastViewedAt": SESSION["lastViewedAt"]}, "When."), **errors(404)},
     )
     async def viewed(
-        self, session_id: SessionId, gateway: Gateway, user_id: UserId, data: JSONBody[ViewedRequest | None] = None
+        self,
+        session_id: SessionId,
+        gateway: Gateway,
+        user_id: UserId,
+        data: Annotated[ViewedRequest | None, body({})] = None,
     ) -> Viewed:
         session = await gateway.mark_viewed(user_id, session_id)
         return Viewed(session.last_viewed_at or 0)
@@ -145,10 +176,13 @@ class SessionController(Controller):
     @patch(
         "/{session_id:str}/project",
         summary="Move a session into a project, or out of any (projectId null)",
-        responses=errors(404, 413, 422),
+        responses={
+            **answer(SessionResponse, {**SESSION, "projectId": MOVE["projectId"]}, "The session, not wrapped."),
+            **errors(404, 413, 422),
+        },
     )
     async def move(
-        self, session_id: SessionId, data: JSONBody[ProjectMove], gateway: Gateway, user_id: UserId
+        self, session_id: SessionId, data: Annotated[ProjectMove, body(MOVE)], gateway: Gateway, user_id: UserId
     ) -> SessionResponse:
         return SessionResponse.of(
             await gateway.move_to_project(user_id, session_id, data.project_id, data.project_name)

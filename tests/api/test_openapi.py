@@ -72,3 +72,48 @@ def test_the_docs_uis_are_served_without_a_cdn(client: Client, ui: str) -> None:
     assert assets and all(a.startswith("/schema/static/") for a in assets), assets
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
+
+
+GATEWAY_ROUTES = ("/api/v1/sessions", "/api/v1/feedback", "/api/v1/search")
+
+
+def test_the_gateway_routes_show_an_example_request_and_answer(client: Client) -> None:
+    spec = client.get("/schema/openapi.json").json()
+    checked = 0
+    for method, path, op in operations(spec):
+        if not path.startswith(GATEWAY_ROUTES):
+            continue
+        checked += 1
+        success = {code: r for code, r in op["responses"].items() if code.startswith("2") and code != "204"}
+        for code, response in success.items():
+            assert response["content"]["application/json"].get("examples"), (method, path, code)
+        if "requestBody" in op:
+            assert op["requestBody"]["content"]["application/json"]["schema"].get("examples"), (method, path)
+        assert "422" in op["responses"], (method, path)
+        if method in ("post", "patch", "put"):
+            assert "415" in op["responses"], (method, path)
+    assert checked >= 14
+
+
+def test_callers_are_described_as_security_schemes(client: Client) -> None:
+    spec = client.get("/schema/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearerJwt"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": schemes["bearerJwt"]["description"],
+    }
+    assert (schemes["developmentUser"]["in"], schemes["developmentUser"]["name"]) == ("header", "X-User-Id")
+    assert (schemes["forwardedUser"]["in"], schemes["forwardedUser"]["name"]) == ("header", "X-Forwarded-User")
+    assert spec["security"] == [{"developmentUser": []}, {}]  # mode none: the header, or an anonymous cookie
+    assert spec["paths"]["/health"]["get"]["security"] == [{}]
+
+
+def test_message_bubbles_describe_their_elements(client: Client) -> None:
+    schemas = client.get("/schema/openapi.json").json()["components"]["schemas"]
+    for name in ("TaskSave", "TaskResponse"):
+        bubbles = next(v for k, v in schemas.items() if k.endswith(name))["properties"]["messageBubbles"]
+        assert bubbles["contentMediaType"] == "application/json"
+        element = bubbles["contentSchema"]["items"]["properties"]
+        assert element["type"]["enum"] == ["user", "agent"] and element["text"]["type"] == "string"
