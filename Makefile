@@ -46,6 +46,7 @@ bench: install bench-baselines-env
 	$(BIN)/python -m benchmarks.agent_http
 	$(BIN)/python -m benchmarks.growth
 	$(BIN)/python -m benchmarks.whole_read
+	$(BIN)/python -m benchmarks.search
 	$(BIN)/python -m benchmarks.memory
 
 bench-agent: install bench-baselines-env
