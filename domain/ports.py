@@ -266,8 +266,9 @@ class AgentSessionRepository(Protocol):
         """Delete the session with its events."""
         ...
 
-    async def find(self, user_id: str, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
-        """Newest first: ordered by (last_update_time, id) descending; `after` is exclusive."""
+    async def find(self, user_id: str | None, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
+        """The user's sessions (every user's when None), newest first: ordered by (last_update_time,
+        id) descending; `after` is exclusive."""
         ...
 
 

@@ -140,13 +140,20 @@ class AgentService:
 
         return view, events()
 
-    async def list_sessions(self, user_id: str, page: PageRequest) -> Page[SessionView]:
-        """The user's sessions of this agent, newest first, without events."""
+    async def list_sessions(self, user_id: str | None, page: PageRequest) -> Page[SessionView]:
+        """The user's sessions of this agent (every user's when `user_id` is None: for an embedding
+        agent, never over HTTP), newest first, without events."""
         async with self.store.unit_of_work(read_only=True) as uow:
             rows = await uow.sessions.find(user_id, limit=page.size + 1, after=page.after)
-            app, user = await uow.states.app(), await uow.states.user(user_id)
-        views = [SessionView(s, merged_state(s.state, app, user), []) for s in rows]
+            app = await uow.states.app()
+            users = {user: await uow.states.user(user) for user in dict.fromkeys(s.user_id for s in rows)}
+        views = [SessionView(s, merged_state(s.state, app, users[s.user_id]), []) for s in rows]
         return page_of(views, page, None, lambda v: v.session.sort_key)
+
+    async def user_state(self, user_id: str) -> dict[str, Any]:
+        """The user's own scope of this agent's state, keys without their `user:` prefix."""
+        async with self.store.unit_of_work(read_only=True) as uow:
+            return await uow.states.user(user_id)
 
     async def delete_session(self, user_id: str, session_id: str) -> None:
         async with self.store.unit_of_work() as uow:
@@ -181,6 +188,7 @@ class AgentService:
             body=body,
         )
         delta = StateDelta.split(_state_delta(body))
+        now = event.timestamp  # the session's last update is its last event's time, as ADK keeps it
         at_once = self.store.append_at_once
         if at_once is not None:
             session = await at_once(self.name, user_id, session_id, event, delta, now, expected_version)

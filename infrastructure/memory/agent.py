@@ -66,8 +66,8 @@ class MemoryAgentSessionRepository:
             self._t.sessions.remove([key])
             self._t.events.remove([key])
 
-    async def find(self, user_id: str, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
-        mine = (s for (user, _), s in self._t.sessions.rows.items() if user == user_id)
+    async def find(self, user_id: str | None, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
+        mine = (s for (user, _), s in self._t.sessions.rows.items() if user_id is None or user == user_id)
         return ordered_page(mine, lambda s: s.sort_key, descending=True, limit=limit, after=after)
 
 

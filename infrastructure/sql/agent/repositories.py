@@ -144,8 +144,8 @@ class SqlAgentSessionRepository(_Repository):
         await self._db.run(_DELETE_EVENTS, self._key(user_id, session_id))
         await self._db.run(_DELETE_SESSION, self._key(user_id, session_id))
 
-    async def find(self, user_id: str, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
-        conditions = [S.app_name == self._app, S.user_id == user_id]
+    async def find(self, user_id: str | None, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
+        conditions = [S.app_name == self._app, *([S.user_id == user_id] if user_id is not None else [])]
         if after is not None:
             conditions.append(after_key(S.last_update_time, S.id, after, descending=True))
         statement = (
