@@ -34,7 +34,7 @@ class AgentSessionCreate(CamelStruct):
 class EventCreate(CamelStruct):
     """An event to append. Fields not named here are kept as given and returned with the event."""
 
-    invocation_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    invocation_id: Annotated[str, msgspec.Meta(max_length=255, description="May be empty, as ADK's default is.")]
     author: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
     id: Annotated[str | None, msgspec.Meta(description="Re-sending an id already stored is a no-op.")] = None
     timestamp: Annotated[float, msgspec.Meta(ge=0, description="Epoch ms; defaults to the time of storing.")] | None = (
@@ -100,6 +100,11 @@ class AgentSessionResponse(CamelStruct):
         return cls(
             s.id, app_name, s.user_id, view.state, [record_json(e) for e in view.events], s.last_update_time, s.version
         )
+
+
+class UserState(CamelStruct):
+    user_id: str
+    state: Annotated[StateMap, msgspec.Meta(description="The user's scope, keys without `user:`.")]
 
 
 class AgentSessionList(CamelStruct):

@@ -22,6 +22,7 @@ from app.agent_schemas import (
     EventResponse,
     RunCreate,
     RunResponse,
+    UserState,
     event_json,
     record_json,
 )
@@ -35,6 +36,7 @@ from app.streaming import json_array
 from domain.access import Caller
 from domain.agent.model import Behavior
 from domain.agent.service import AgentService, EventInput
+from domain.checks import check_id
 from domain.errors import NotFound
 from domain.paging import PageRequest, decode_cursor
 
@@ -223,6 +225,16 @@ class AgentSessionController(Controller):
         page = await agent.list_events(user_id, session_id, after_sequence=after_sequence, limit=limit)
         more = page[-1].sequence if len(page) == limit else None
         return EventList([record_json(e) for e in page], more)
+
+    @get(
+        "/users/{user:str}/state",
+        summary="A user's state of this agent (the `user:` scope), without a session",
+        description="For an agent service (`agents` or `agent:<name>`): what ADK's `get_user_state` reads. "
+        "Keys come without their `user:` prefix; a user with none stored has `{}`.",
+        responses=errors(404, 422),
+    )
+    async def user_state(self, agent: Agent, user: Annotated[str, PathParameter(description="The user.")]) -> UserState:
+        return UserState(user, await agent.user_state(check_id("user", user)))
 
     @post(
         "/runs",

@@ -5,8 +5,7 @@ reference: a test that ADK's service fails is a test of something ADK does not p
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -21,10 +20,36 @@ from google.genai import types
 
 from app.adk import SessionStoreSessionService
 from tests.conftest import empty_tables, migrated_url
+from tests.databases import fresh_database
+from tests.e2e.server import Server
 
 AGENT_TABLES = ("agent_events", "agent_sessions", "agent_app_states", "agent_user_states", "agent_runs")
-OURS = ["memory", "sqlite", "postgres", "mysql"]
+EMBEDDED = ["memory", "sqlite", "postgres", "mysql"]
+OURS = [*EMBEDDED, "remote"]
 EVERY = ["adk-reference", *OURS]
+APPS = ("app", "other", "elsewhere")
+PROXY_TOKEN = "the-adk-services-proxy-token"
+
+
+@pytest.fixture(scope="module")
+def remote_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A `session-store serve` process with the agents these tests name, all on one PostgreSQL
+    database, behind trusted-header auth (the service acting for each user as a proxy would)."""
+    directory = tmp_path_factory.mktemp("adk-remote")
+    with fresh_database("postgres") as url:
+        agents = "".join(
+            f'  - name: {app}\n    session_service: {{type: sql, database_url: "{url}"}}\n' for app in APPS
+        )
+        config = directory / "c.yaml"
+        config.write_text(
+            f"session_service: {{type: memory}}\nagents:\n{agents}"
+            f"auth:\n  mode: trusted-header\n  trusted_header: {{token: {PROXY_TOKEN}}}\n"
+        )
+        server = Server(config, directory).start().wait_ready()
+        try:
+            yield server.url, url
+        finally:
+            server.stop()
 
 
 @pytest.fixture
@@ -33,8 +58,12 @@ async def service(request: pytest.FixtureRequest) -> AsyncIterator[BaseSessionSe
     if kind == "adk-reference":
         yield InMemorySessionService()
         return
-    url = None if kind == "memory" else migrated_url(request, kind, "agent")
-    ours = SessionStoreSessionService(url)
+    if kind == "remote":
+        base, url = request.getfixturevalue("remote_server")
+        ours = SessionStoreSessionService(base, proxy_token=PROXY_TOKEN)
+    else:
+        url = None if kind == "memory" else migrated_url(request, kind, "agent")
+        ours = SessionStoreSessionService(url)
     try:
         yield ours
     finally:
@@ -105,9 +134,17 @@ async def test_sessions_list_oldest_first_without_events_for_one_user_or_all(ser
         await asyncio.sleep(0.002)
     mine = (await service.list_sessions(app_name="app", user_id="ana")).sessions
     assert [s.id for s in mine] == ["a", "c"] and all(s.events == [] for s in mine)
+    assert (await service.list_sessions(app_name="elsewhere", user_id="ana")).sessions == []
+
+
+@on("adk-reference", *EMBEDDED)
+async def test_every_users_sessions_are_listed_in_process(service: BaseSessionService) -> None:
+    for session_id, user in (("a", "ana"), ("b", "bob"), ("c", "ana")):
+        made = await service.create_session(app_name="app", user_id=user, session_id=session_id)
+        await service.append_event(made, text_event(f"hello {session_id}"))
+        await asyncio.sleep(0.002)
     everyone = (await service.list_sessions(app_name="app")).sessions
     assert [(s.user_id, s.id) for s in everyone] == [("ana", "a"), ("bob", "b"), ("ana", "c")]
-    assert (await service.list_sessions(app_name="elsewhere", user_id="ana")).sessions == []
 
 
 @on(*EVERY)
@@ -323,10 +360,9 @@ async def test_appending_to_a_deleted_session_is_refused(service: BaseSessionSer
 
 @on(*OURS)
 async def test_many_apps_on_one_database(service: BaseSessionService) -> None:
-    apps = [f"app-{uuid.uuid4().hex[:6]}" for _ in range(3)]
-    for app_name in apps:
+    for app_name in APPS:
         session = await service.create_session(app_name=app_name, user_id="ana", session_id="s1")
         await service.append_event(session, delta_event({"app:who": app_name}))
-    for app_name in apps:
+    for app_name in APPS:
         read = await service.get_session(app_name=app_name, user_id="ana", session_id="s1")
         assert read is not None and read.state == {"app:who": app_name}
