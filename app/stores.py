@@ -15,6 +15,7 @@ from infrastructure.memory.agent import MemoryAgentStore
 from infrastructure.memory.gateway import MemoryGatewayStore
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
+from infrastructure.sql.backend import Backend, open_backend
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from infrastructure.sql.platform.store import SqlPlatformStore
 
@@ -34,6 +35,8 @@ class Stores:
     # None while platform_service.database_url (PLATFORM_DATABASE_URL) is unset: its routes answer 501.
     platform: PlatformService | None = None
     platform_store: PlatformStore | None = None
+    # The backends the SQL stores share, one per database URL (one set of pools each).
+    backends: list[Backend] = field(default_factory=list)
 
     async def close(self) -> None:
         await self.gateway.close()
@@ -41,6 +44,21 @@ class Stores:
             await self.platform_store.close()
         for agent in self.agents.values():
             await agent.store.close()
+        for backend in self.backends:
+            await backend.close()
+
+
+class SharedBackends:
+    """One backend per database URL, shared by every store on it."""
+
+    def __init__(self, timeout_ms: int | None) -> None:
+        self._timeout_ms = timeout_ms
+        self.by_url: dict[str, Backend] = {}
+
+    def at(self, url: str) -> Backend:
+        if url not in self.by_url:
+            self.by_url[url] = open_backend(url, statement_timeout_ms=self._timeout_ms)
+        return self.by_url[url]
 
 
 def _url(config: SessionServiceConfig) -> str:
@@ -48,16 +66,16 @@ def _url(config: SessionServiceConfig) -> str:
     return config.database_url
 
 
-def gateway_store(config: SessionServiceConfig, timeout_ms: int | None = None) -> GatewayStore:
+def gateway_store(config: SessionServiceConfig, backends: SharedBackends) -> GatewayStore:
     if config.type is StoreType.MEMORY:
         return MemoryGatewayStore()
-    return SqlGatewayStore.at(_url(config), statement_timeout_ms=timeout_ms)
+    return SqlGatewayStore(backends.at(_url(config)), owns_backend=False)
 
 
-def agent_store(agent: AgentConfig, timeout_ms: int | None = None) -> AgentStore:
+def agent_store(agent: AgentConfig, backends: SharedBackends) -> AgentStore:
     if agent.session_service.type is StoreType.MEMORY:
         return MemoryAgentStore()
-    return SqlAgentStore.at(_url(agent.session_service), agent.name, statement_timeout_ms=timeout_ms)
+    return SqlAgentStore(backends.at(_url(agent.session_service)), agent.name, owns_backend=False)
 
 
 def open_stores(config: Config, platform_keys: Sequence[str] | None = None) -> Stores:
@@ -68,6 +86,7 @@ def open_stores(config: Config, platform_keys: Sequence[str] | None = None) -> S
     timeout = config.server.statement_timeout_ms
     runs = RunPolicy(config.runs.copy_recent_events, config.runs.ttl_seconds * 1000)
     platform_store: PlatformStore | None = None
+    backends = SharedBackends(timeout)
     if platform_url:
         if not platform_keys:
             raise ValueError("the platform store needs its secret keys (PLATFORM_SECRET_KEY)")
@@ -77,13 +96,14 @@ def open_stores(config: Config, platform_keys: Sequence[str] | None = None) -> S
         platform_store=platform_store,
         scenario=scenario,
         agent_scenarios=agent_scenarios,
-        gateway=gateway_store(config.session_service, timeout),
+        gateway=gateway_store(config.session_service, backends),
         gateway_type=config.session_service.type,
         agents={
-            a.name: AgentService(a.name, agent_store(a, timeout), a.session_service.default_behavior, runs=runs)
+            a.name: AgentService(a.name, agent_store(a, backends), a.session_service.default_behavior, runs=runs)
             for a in agents
         },
         agent_types={a.name: a.session_service.type for a in agents},
+        backends=list(backends.by_url.values()),
     )
 
 

@@ -41,8 +41,11 @@ class SqlUnitOfWork:
 class SqlStore:
     persistent = True
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, *, owns_backend: bool = True) -> None:
+        """`owns_backend`: False when stores share the backend of their database, and whoever
+        shares it out closes it."""
         self.backend = backend
+        self._owns_backend = owns_backend
 
     @classmethod
     def at(cls, url: str, *args: Any, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS) -> Self:
@@ -53,4 +56,5 @@ class SqlStore:
         await self.backend.ping()
 
     async def close(self) -> None:
-        await self.backend.close()
+        if self._owns_backend:
+            await self.backend.close()

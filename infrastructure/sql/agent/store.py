@@ -43,8 +43,8 @@ class SqlAgentUnitOfWork(SqlUnitOfWork):
 
 
 class SqlAgentStore(SqlStore):
-    def __init__(self, backend: Backend, app_name: str) -> None:
-        super().__init__(backend)
+    def __init__(self, backend: Backend, app_name: str, *, owns_backend: bool = True) -> None:
+        super().__init__(backend, owns_backend=owns_backend)
         self.app_name = app_name
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlAgentUnitOfWork:
