@@ -44,6 +44,7 @@ bench: install bench-baselines-env
 	$(BIN)/python -m benchmarks.paths
 	$(BIN)/python -m benchmarks.agent_store
 	$(BIN)/python -m benchmarks.agent_http
+	$(BIN)/python -m benchmarks.adk_service
 	$(BIN)/python -m benchmarks.growth
 	$(BIN)/python -m benchmarks.whole_read
 	$(BIN)/python -m benchmarks.search
@@ -52,6 +53,7 @@ bench: install bench-baselines-env
 bench-agent: install bench-baselines-env
 	$(BIN)/python -m benchmarks.agent_store
 	$(BIN)/python -m benchmarks.agent_http
+	$(BIN)/python -m benchmarks.adk_service
 
 # The baselines (Google ADK; the incumbent gateway's FastAPI + sync SQLAlchemy), in a virtualenv of their own: never a dependency.
 bench-baselines-env: .venv-baselines/.installed-stamp

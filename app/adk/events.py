@@ -7,7 +7,6 @@ ADK gave (`timestampSeconds`): ADK's compaction compares those floats, a millise
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -47,8 +46,8 @@ def adk_event(stored: dict[str, Any]) -> Event:
     """An event as the agent store gives it back (its columns beside its body, time in ms) as ADK's."""
     fields = {key: value for key, value in stored.items() if key != "sequence"}
     fields["timestamp"] = fields.pop(EXACT_TIME, fields["timestamp"] / 1000)
-    # From JSON, so bytes come back from their base64 as ADK wrote them.
-    return Event.model_validate_json(json.dumps(fields))
+    # Event's config reads bytes from base64 text, as ADK wrote them.
+    return Event.model_validate(fields)
 
 
 def adk_session(
