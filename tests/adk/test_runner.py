@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.adk import SessionStoreSessionService
 from tests.adk.scripted import turn
 from tests.databases import fresh_database
@@ -62,3 +64,24 @@ async def test_a_remote_agent_remembers_through_a_server_restart(tmp_path: Path)
             assert_remembers(third_turn_in_a_new_process(tmp_path, server.url, TOKEN))
         finally:
             server.stop()
+
+
+async def test_the_remote_transport_signs_its_own_tokens_for_a_jwt_server(tmp_path: Path) -> None:
+    secret = "adk-service-shared-secret-of-32-chars+"
+    store = f'{{type: sql, database_url: "sqlite:///{tmp_path / "a.db"}"}}'
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"session_service: {{type: memory}}\nagents:\n  - name: helper\n    session_service: {store}\n"
+        f"auth:\n  mode: jwt\n  jwt: {{secret: {secret}, issuer: platform}}\n"
+    )
+    server = Server(config, tmp_path).start().wait_ready()
+    try:
+        async with SessionStoreSessionService(server.url, jwt_secret=secret, jwt_issuer="platform") as service:
+            assert await turn(service, "s1", FIRST) == [f"user: {FIRST}"]
+            assert (await turn(service, "s1", SECOND))[:2] == [f"user: {FIRST}", f"model: noted: {FIRST}"]
+            assert (await service.get_user_state(app_name="helper", user_id="ana")) == {}
+        async with SessionStoreSessionService(server.url, jwt_secret="not-the-servers-secret-at-all-32+") as wrong:
+            with pytest.raises(ConnectionError, match="401"):
+                await wrong.get_session(app_name="helper", user_id="ana", session_id="s1")
+    finally:
+        server.stop()

@@ -168,3 +168,20 @@ def test_stored_events_come_back_whole_with_each_field_once(client: Client) -> N
         assert set(events[1]) == {"id", "invocationId", "author", "timestamp", "sequence"}
         # Each key once in the text itself (a JSON parser would hide a duplicate by keeping the last).
         assert read.text.count('"sequence"') == 2 and read.text.count('"id"') == 2 + ("data" not in read.json())
+
+
+def test_a_users_state_reads_without_a_session(client: Client) -> None:
+    assert client.get(f"{A}/users/alice/state", headers=ALICE).json() == {"userId": "alice", "state": {}}
+    client.post(
+        f"{A}/sessions", json={"sessionId": "s1", "state": {"user:lang": "pt", "app:x": 1, "k": 2}}, headers=ALICE
+    )
+    assert client.get(f"{A}/users/alice/state", headers=ALICE).json() == {"userId": "alice", "state": {"lang": "pt"}}
+    assert client.get(f"{A}/users/bob/state", headers=ALICE).json()["state"] == {}
+    assert client.get(f"{A}/users/{'u' * 300}/state", headers=ALICE).status_code == 422
+    assert client.get("/api/v1/agents/nope/users/alice/state", headers=ALICE).status_code == 404
+
+
+def test_an_event_may_have_an_empty_invocation_id_as_adk_gives_it(client: Client) -> None:
+    client.post(f"{A}/sessions", json={"sessionId": "s1"}, headers=ALICE)
+    stored = client.post(f"{A}/sessions/s1/events", json={"invocationId": "", "author": "user"}, headers=ALICE)
+    assert stored.status_code == 201 and stored.json()["invocationId"] == ""
