@@ -91,43 +91,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "PLATFORM_SECRET_KEY is not set: platform configs are encrypted with a key generated for "
                 "development and kept in data/platform-secret-key; set PLATFORM_SECRET_KEY in production"
             )
+    workers = args.workers or config.server.workers
+    log.info("serving", host=host, port=port, auth=config.auth.mode.value, workers=workers)
+    listening.close()  # it showed the address is free; Granian binds its own
+    if workers > 1:
+        # Each worker builds the app as this process would have (app.worker), from the same config
+        # file and the keys start-up made; the migrations above ran once, before any of them.
+        if args.config:
+            os.environ["SESSION_STORE_CONFIG"] = str(Path(args.config).resolve())
+        os.environ["HOST"] = host
+        _server(None, host, port, config, workers).serve()
+        return 0
     app = create_app(config, secret_keys=keys, platform_keys=platform_keys)
     # What start-up built (modules, routes, engines) lives as long as the process: out of the
     # collector's sight, a full collection no longer walks it each time requests allocate a lot.
     gc.collect()
     gc.freeze()
-    log.info("serving", host=host, port=port, auth=config.auth.mode.value)
-    listening.close()  # it showed the address is free; Granian binds its own
     asyncio.run(_serve(app, host, port, config))
     return 0
 
 
-async def _serve(app: Any, host: str, port: int, config: Config) -> None:
-    """Granian, embedded in this process's loop: it answers headers over server.max_header_size with
-    431 and closes a connection whose header is not in within server.header_timeout. SIGTERM and
-    SIGINT stop accepting, let requests in flight finish, then run the app's shutdown."""
+def _granian_settings(config: Config) -> dict[str, Any]:
+    """What every Granian server of ours is told: it answers headers over server.max_header_size with
+    431 and closes a connection whose header is not in within server.header_timeout."""
     from granian.constants import HTTPModes, Interfaces
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
-    from granian.server.embed import Server
 
-    server = Server(
-        app,
-        address=host,
-        port=port,
-        interface=Interfaces.ASGI,
-        http=HTTPModes.http1,
-        websockets=False,
-        backlog=2048,
-        http1_settings=HTTP1Settings(
+    return {
+        "interface": Interfaces.ASGI,
+        "http": HTTPModes.http1,
+        "websockets": False,
+        "backlog": 2048,
+        "http1_settings": HTTP1Settings(
             header_read_timeout=int(config.server.header_timeout * 1000),
             max_buffer_size=config.server.max_header_size,
         ),
         # Its own lines go through our handler (one format per process); its access log would
         # duplicate ours, which carries the request id. Errors only: the embedded mode announces
         # itself as experimental at every start.
-        log_level=LogLevels.error,
-        log_dictconfig={
+        "log_level": LogLevels.error,
+        "log_dictconfig": {
             "version": 1,
             "disable_existing_loggers": False,
             "loggers": {
@@ -135,7 +139,32 @@ async def _serve(app: Any, host: str, port: int, config: Config) -> None:
                 "granian.access": {"handlers": [], "propagate": False},
             },
         },
+    }
+
+
+def _server(app: Any, host: str, port: int, config: Config, workers: int) -> Any:
+    """Granian serving `app` in this process (workers 1), or `workers` processes each building the
+    app (app.worker). SIGTERM and SIGINT stop accepting, let requests in flight finish (in every
+    worker), then run the app's shutdown."""
+    if workers == 1:
+        from granian.server.embed import Server
+
+        return Server(app, address=host, port=port, **_granian_settings(config))
+    from granian import Granian
+
+    return Granian(
+        "app.worker:build",
+        factory=True,
+        address=host,
+        port=port,
+        workers=workers,
+        workers_kill_timeout=30,
+        **_granian_settings(config),
     )
+
+
+async def _serve(app: Any, host: str, port: int, config: Config) -> None:
+    server = _server(app, host, port, config, 1)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, server.stop)
@@ -269,6 +298,7 @@ def parser() -> argparse.ArgumentParser:
     serve = with_config(commands.add_parser("serve", help="run migrations, then serve the API"))
     serve.add_argument("--host", help="bind address (default: $HOST, else server.host, else 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: $PORT, else server.port, else 8000)")
+    serve.add_argument("--workers", type=int, help="processes serving the port (default: server.workers, else 1)")
     serve.set_defaults(run=cmd_serve)
     with_config(commands.add_parser("check-config", help="validate the config and show the stores")).set_defaults(
         run=cmd_check_config

@@ -18,6 +18,7 @@ from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.backend import Backend, open_backend
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from infrastructure.sql.platform.store import SqlPlatformStore
+from infrastructure.sql.urls import DEFAULT_POOL_SIZE
 
 GATEWAY = "gateway"
 AGENT = "agent"
@@ -49,16 +50,31 @@ class Stores:
 
 
 class SharedBackends:
-    """One backend per database URL, shared by every store on it."""
+    """One backend per database URL, shared by every store on it, its pool as large as `pool_sizes`
+    says (pool_sizes())."""
 
-    def __init__(self, timeout_ms: int | None) -> None:
+    def __init__(self, timeout_ms: int | None, pool_sizes: dict[str, int]) -> None:
         self._timeout_ms = timeout_ms
+        self._pool_sizes = pool_sizes
         self.by_url: dict[str, Backend] = {}
 
     def at(self, url: str) -> Backend:
         if url not in self.by_url:
-            self.by_url[url] = open_backend(url, statement_timeout_ms=self._timeout_ms)
+            self.by_url[url] = open_backend(url, statement_timeout_ms=self._timeout_ms, pool_size=self._pool_sizes[url])
         return self.by_url[url]
+
+
+def pool_sizes(config: Config) -> dict[str, int]:
+    """The pool of each database URL the gateway and agent stores use: server.pool_size when set, else
+    the largest any store on the URL asks (default DEFAULT_POOL_SIZE). The most connections one process
+    opens to a database server is the sum over its URLs on that server, plus the platform store's
+    pool when it is there too (docs/operations.md, "Connections")."""
+    sizes: dict[str, int] = {}
+    for service in (config.session_service, *(a.session_service for a in config.agents or [])):
+        if service.type is StoreType.SQL:
+            wanted = config.server.pool_size or service.pool_size or DEFAULT_POOL_SIZE
+            sizes[_url(service)] = max(sizes.get(_url(service), 0), wanted)
+    return sizes
 
 
 def _url(config: SessionServiceConfig) -> str:
@@ -86,11 +102,12 @@ def open_stores(config: Config, platform_keys: Sequence[str] | None = None) -> S
     timeout = config.server.statement_timeout_ms
     runs = RunPolicy(config.runs.copy_recent_events, config.runs.ttl_seconds * 1000)
     platform_store: PlatformStore | None = None
-    backends = SharedBackends(timeout)
+    backends = SharedBackends(timeout, pool_sizes(config))
     if platform_url:
         if not platform_keys:
             raise ValueError("the platform store needs its secret keys (PLATFORM_SECRET_KEY)")
-        platform_store = SqlPlatformStore.at(platform_url, platform_keys, statement_timeout_ms=timeout)
+        size = config.server.pool_size or config.platform_service.pool_size or DEFAULT_POOL_SIZE
+        platform_store = SqlPlatformStore.at(platform_url, platform_keys, statement_timeout_ms=timeout, pool_size=size)
     return Stores(
         platform=PlatformService(platform_store) if platform_store else None,
         platform_store=platform_store,

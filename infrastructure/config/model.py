@@ -29,6 +29,9 @@ class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     pass
 
 
+PoolSize = Annotated[int, msgspec.Meta(ge=1, le=1000)]
+
+
 class SessionServiceConfig(_Strict, frozen=True):
     """A store: `type: memory` keeps it in this process; `type: sql` in the database at `database_url`."""
 
@@ -36,10 +39,14 @@ class SessionServiceConfig(_Strict, frozen=True):
     database_url: str | None = None
     # Only meaningful for agents; accepted on the gateway so one YAML anchor can serve both.
     default_behavior: Behavior = Behavior.PERSISTENT
+    # The most connections this store's database URL is given in one process (default 10; stores on
+    # one URL share one pool, of the largest size they ask). server.pool_size overrides it.
+    pool_size: PoolSize | None = None
 
 
 class PlatformServiceConfig(_Strict, frozen=True):
     database_url: str | None = None
+    pool_size: PoolSize | None = None
 
 
 AgentName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -61,6 +68,10 @@ class ServerConfig(_Strict, frozen=True):
     max_header_size: Annotated[int, msgspec.Meta(ge=8192, le=16 * 1024 * 1024)] = 64 * 1024
     # A connection that has not sent its whole header within this many seconds is closed.
     header_timeout: Annotated[float, msgspec.Meta(ge=0.1, le=3600)] = 10.0
+    # Every store's pool size at once (see SessionServiceConfig.pool_size).
+    pool_size: PoolSize | None = None
+    # Processes serving the port (`serve --workers`); each opens its own pools.
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
 
 
 class LogLevel(StrEnum):

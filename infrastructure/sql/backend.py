@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ports import AppendAtOnce, SaveTaskAtOnce
 from infrastructure.sql.connection import Query, Transaction
-from infrastructure.sql.urls import DEFAULT_STATEMENT_TIMEOUT_MS, parse_url
+from infrastructure.sql.urls import DEFAULT_POOL_SIZE, DEFAULT_STATEMENT_TIMEOUT_MS, parse_url
 
 T = TypeVar("T")
 
@@ -32,7 +32,8 @@ class Backend(ABC):
     dialect: Dialect
 
     @abstractmethod
-    def __init__(self, url: str, *, statement_timeout_ms: int | None) -> None: ...
+    def __init__(self, url: str, *, statement_timeout_ms: int | None, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        """`pool_size`: the most connections this backend holds open to its database at once."""
 
     # The optional one-statement forms of the two hot writes (domain.ports), None where the database
     # has no faster form than the domain's rule in a transaction; the contract suite holds them to it.
@@ -88,7 +89,8 @@ class Backend(ABC):
 
     @staticmethod
     @abstractmethod
-    def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine: ...
+    def async_engine(url: str, *, statement_timeout_ms: int | None, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
+        """SQLAlchemy's async engine (the platform registry's), holding at most `pool_size` connections."""
 
     @staticmethod
     @abstractmethod
@@ -113,5 +115,7 @@ def backend_for(url: str) -> type[Backend]:
     return SqliteBackend
 
 
-def open_backend(url: str, *, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS) -> Backend:
-    return backend_for(url)(url, statement_timeout_ms=statement_timeout_ms)
+def open_backend(
+    url: str, *, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS, pool_size: int = DEFAULT_POOL_SIZE
+) -> Backend:
+    return backend_for(url)(url, statement_timeout_ms=statement_timeout_ms, pool_size=pool_size)

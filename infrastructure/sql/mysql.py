@@ -37,10 +37,9 @@ from infrastructure.sql.connection import (
     unreachable,
 )
 from infrastructure.sql.gateway.repositories import TASK_HIT
-from infrastructure.sql.urls import POOL_TIMEOUT_S, RECYCLE_S, async_url, parse_url, sync_url
+from infrastructure.sql.urls import DEFAULT_POOL_SIZE, POOL_TIMEOUT_S, RECYCLE_S, async_url, parse_url, sync_url
 
 DIALECT = MySQLDialect_pymysql(paramstyle="pyformat")
-POOL_SIZE = 40
 ER_LOCK_DEADLOCK = 1213
 DEADLOCK_RETRIES = 5
 T = TypeVar("T")
@@ -181,7 +180,8 @@ def _tasks_matching(indexed: list[str], unindexed: list[str]) -> Query:
 class MysqlBackend(Backend):
     dialect = DIALECT
 
-    def __init__(self, url: str, *, statement_timeout_ms: int | None) -> None:
+    def __init__(self, url: str, *, statement_timeout_ms: int | None, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        self._pool_size = pool_size
         parsed = parse_url(url)
         self._connect: dict[str, Any] = {
             "host": parsed.host or "localhost",
@@ -222,7 +222,11 @@ class MysqlBackend(Backend):
                 if self._pool is None:
                     settings = await self._session_settings()
                     self._pool = await aiomysql.create_pool(
-                        minsize=0, maxsize=POOL_SIZE, pool_recycle=RECYCLE_S, init_command=settings, **self._connect
+                        minsize=0,
+                        maxsize=self._pool_size,
+                        pool_recycle=RECYCLE_S,
+                        init_command=settings,
+                        **self._connect,
                     )
         return self._pool
 
@@ -278,12 +282,12 @@ class MysqlBackend(Backend):
         return create_engine(sync_url(url), hide_parameters=True, pool_pre_ping=True, pool_recycle=RECYCLE_S)
 
     @staticmethod
-    def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine:
+    def async_engine(url: str, *, statement_timeout_ms: int | None, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
         engine = create_async_engine(
             async_url(url),
             hide_parameters=True,  # what callers sent stays out of error messages and so out of logs
-            pool_size=5,
-            max_overflow=5,
+            pool_size=pool_size,
+            max_overflow=0,  # the budget is the budget (docs/operations.md)
             pool_pre_ping=True,
             pool_recycle=RECYCLE_S,
         )

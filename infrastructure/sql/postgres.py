@@ -43,10 +43,9 @@ from infrastructure.sql.connection import (
 from infrastructure.sql.driver_pool import Connection as RawConnection
 from infrastructure.sql.driver_pool import DriverPool
 from infrastructure.sql.gateway.repositories import TASK_HIT, task_of
-from infrastructure.sql.urls import async_url, sync_url
+from infrastructure.sql.urls import DEFAULT_POOL_SIZE, async_url, sync_url
 
 DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
-POOL_SIZE = 40
 
 
 def translate(exc: BaseException) -> BaseException:
@@ -252,8 +251,8 @@ def _json_or_none(scope: dict[str, Any]) -> str | None:
 class PostgresBackend(Backend):
     dialect = DIALECT
 
-    def __init__(self, url: str, *, statement_timeout_ms: int | None) -> None:
-        self.pool = DriverPool(url, max_size=POOL_SIZE, statement_timeout_ms=statement_timeout_ms)
+    def __init__(self, url: str, *, statement_timeout_ms: int | None, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        self.pool = DriverPool(url, max_size=pool_size, statement_timeout_ms=statement_timeout_ms)
         self.save_task = self._save_task
         self.append = self._append
 
@@ -333,14 +332,14 @@ class PostgresBackend(Backend):
         return create_engine(sync_url(url), hide_parameters=True, pool_pre_ping=True, pool_recycle=urls.RECYCLE_S)
 
     @staticmethod
-    def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine:
+    def async_engine(url: str, *, statement_timeout_ms: int | None, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
         # A connection parameter, not a SET: nothing runs (or opens a transaction) on connect.
         options = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"} if statement_timeout_ms else {}
         return create_async_engine(
             async_url(url),
             hide_parameters=True,  # what callers sent stays out of error messages and so out of logs
-            pool_size=5,
-            max_overflow=5,
+            pool_size=pool_size,
+            max_overflow=0,  # the budget is the budget (docs/operations.md)
             pool_pre_ping=True,
             pool_recycle=urls.RECYCLE_S,
             connect_args=options,

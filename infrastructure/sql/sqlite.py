@@ -38,7 +38,7 @@ from infrastructure.sql.connection import (
     unreachable,
 )
 from infrastructure.sql.gateway.repositories import TASK_HIT
-from infrastructure.sql.urls import async_url, sqlite_path, sync_url
+from infrastructure.sql.urls import DEFAULT_POOL_SIZE, async_url, sqlite_path, sync_url
 from infrastructure.sql.write_turn import WriteTurn
 
 DIALECT = SQLiteDialect_pysqlite(paramstyle="named")
@@ -227,8 +227,11 @@ LIMIT :limit OFFSET :offset
 class SqliteBackend(Backend):
     dialect = DIALECT
 
-    def __init__(self, url: str, *, statement_timeout_ms: int | None = None) -> None:
-        """`statement_timeout_ms` is not SQLite's: its writers wait out the busy timeout instead."""
+    def __init__(
+        self, url: str, *, statement_timeout_ms: int | None = None, pool_size: int = DEFAULT_POOL_SIZE
+    ) -> None:
+        """`statement_timeout_ms` is not SQLite's (its writers wait out the busy timeout instead), nor
+        `pool_size` (one reader and one writer connection)."""
         path = sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.turn = WriteTurn()
@@ -303,7 +306,7 @@ class SqliteBackend(Backend):
         return engine
 
     @staticmethod
-    def async_engine(url: str, *, statement_timeout_ms: int | None) -> AsyncEngine:
+    def async_engine(url: str, *, statement_timeout_ms: int | None, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
         _make_room(url)
         engine = create_async_engine(async_url(url), hide_parameters=True, pool_pre_ping=True)
         event.listen(engine.sync_engine, "connect", _pragmas)

@@ -21,6 +21,9 @@ RECYCLE_S = 1800
 # The product default (server.statement_timeout_ms); every store has one unless told otherwise.
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 POOL_TIMEOUT_S = 30.0
+# Connections one backend (one database URL of one process) holds at most: small, so that many
+# instances fit a server's max_connections (docs/operations.md, "Connections").
+DEFAULT_POOL_SIZE = 10
 
 
 class BadDatabaseURL(ValueError):

@@ -30,7 +30,7 @@ from infrastructure.sql.connection import clash, unreachable
 from infrastructure.sql.keyset import after_key, ordered
 from infrastructure.sql.platform.tables import platform_agents, platform_connectors, platform_deployments
 from infrastructure.sql.platform.vault import Vault
-from infrastructure.sql.urls import DEFAULT_STATEMENT_TIMEOUT_MS
+from infrastructure.sql.urls import DEFAULT_POOL_SIZE, DEFAULT_STATEMENT_TIMEOUT_MS
 
 _decode = msgspec.json.decode
 
@@ -186,9 +186,15 @@ class SqlPlatformStore:
 
     @classmethod
     def at(
-        cls, url: str, keys: Sequence[str], *, statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS
+        cls,
+        url: str,
+        keys: Sequence[str],
+        *,
+        statement_timeout_ms: int | None = DEFAULT_STATEMENT_TIMEOUT_MS,
+        pool_size: int = DEFAULT_POOL_SIZE,
     ) -> SqlPlatformStore:
-        return cls(backend_for(url).async_engine(url, statement_timeout_ms=statement_timeout_ms), keys)
+        engine = backend_for(url).async_engine(url, statement_timeout_ms=statement_timeout_ms, pool_size=pool_size)
+        return cls(engine, keys)
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlPlatformUnitOfWork:
         return SqlPlatformUnitOfWork(self._sessions, self._vault)
