@@ -21,9 +21,8 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 from psycopg.pq import TransactionStatus
-from sqlalchemy.engine import make_url
 
-from infrastructure.sql.urls import PING_AFTER_IDLE_S, POOL_TIMEOUT_S, RECYCLE_S
+from infrastructure.sql.urls import PING_AFTER_IDLE_S, POOL_TIMEOUT_S, RECYCLE_S, driver_url, prepare_threshold
 
 Connection = psycopg.AsyncConnection[Any]
 
@@ -38,7 +37,8 @@ class DriverPool:
         idle_timeout_s: float = 60.0,
         statement_timeout_ms: int | None = None,
     ) -> None:
-        conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        conninfo = driver_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._prepare_threshold = prepare_threshold(url)
         if statement_timeout_ms:  # a connection parameter, not a SET: nothing runs on connect
             conninfo = make_conninfo(conninfo, options=f"-c statement_timeout={int(statement_timeout_ms)}")
         self._conninfo = conninfo
@@ -89,7 +89,9 @@ class DriverPool:
                 await self._discard(connection)
             else:
                 return connection
-        connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+        connection = await psycopg.AsyncConnection.connect(
+            self._conninfo, autocommit=True, prepare_threshold=self._prepare_threshold
+        )
         self._opened[id(connection)] = now
         return connection
 

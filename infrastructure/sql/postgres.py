@@ -329,12 +329,20 @@ class PostgresBackend(Backend):
 
     @staticmethod
     def sync_engine(url: str) -> Engine:
-        return create_engine(sync_url(url), hide_parameters=True, pool_pre_ping=True, pool_recycle=urls.RECYCLE_S)
+        return create_engine(
+            sync_url(url),
+            hide_parameters=True,
+            pool_pre_ping=True,
+            pool_recycle=urls.RECYCLE_S,
+            connect_args={"prepare_threshold": urls.prepare_threshold(url)},
+        )
 
     @staticmethod
     def async_engine(url: str, *, statement_timeout_ms: int | None, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
         # A connection parameter, not a SET: nothing runs (or opens a transaction) on connect.
-        options = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"} if statement_timeout_ms else {}
+        options: dict[str, Any] = {"prepare_threshold": urls.prepare_threshold(url)}
+        if statement_timeout_ms:
+            options["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
         return create_async_engine(
             async_url(url),
             hide_parameters=True,  # what callers sent stays out of error messages and so out of logs

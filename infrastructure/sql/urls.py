@@ -81,9 +81,31 @@ def secrets_of(url: str) -> list[str]:
     return [secret for secret in found if secret]
 
 
+# Session Store's own URL option (PostgreSQL): after how many runs psycopg prepares a statement on the
+# server; `none` never does, as PgBouncer in transaction mode needs (a prepared statement must not
+# outlive its transaction there). Not a libpq parameter: taken out before the URL reaches a driver.
+PREPARE_THRESHOLD = "prepare_threshold"
+
+
+def prepare_threshold(url: str) -> int | None:
+    """The URL's `prepare_threshold` (psycopg's default, 5, without it)."""
+    value = parse_url(url).query.get(PREPARE_THRESHOLD, "5")
+    text = value if isinstance(value, str) else value[-1]
+    if text.lower() == "none":
+        return None
+    if not text.isdigit():
+        raise BadDatabaseURL(f"{PREPARE_THRESHOLD} must be a number or none, not {text!r}")
+    return int(text)
+
+
+def driver_url(url: str) -> URL:
+    """The URL without Session Store's own options, as a driver takes it."""
+    return parse_url(url).difference_update_query([PREPARE_THRESHOLD])
+
+
 def sync_url(url: str) -> URL:
     """The URL for SQLAlchemy on the database's sync driver (migrations, tests, tools)."""
-    parsed = parse_url(url)
+    parsed = driver_url(url)
     backend = parsed.get_backend_name()
     parsed = parsed.set(drivername=f"{'mysql' if backend == 'mariadb' else backend}+{_SYNC_DRIVERS[backend]}")
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:

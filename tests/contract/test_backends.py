@@ -13,7 +13,8 @@ from infrastructure.sql import driver_pool, migrate
 from infrastructure.sql.backend import open_backend
 from infrastructure.sql.connection import Query
 from infrastructure.sql.gateway.store import SqlGatewayStore
-from infrastructure.sql.urls import redact, sync_url
+from infrastructure.sql.postgres import PostgresBackend
+from infrastructure.sql.urls import BadDatabaseURL, prepare_threshold, redact, sync_url
 from tests.conftest import GATEWAY_TABLES, empty_tables, gateway_url
 
 PID = {"postgres": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()"}
@@ -110,3 +111,26 @@ async def test_a_read_on_a_connection_killed_under_it_is_a_503_and_the_next_one_
     finally:
         await store.close()
         empty_tables(url, *GATEWAY_TABLES)
+
+
+def test_prepare_threshold_is_sessions_stores_own_option_taken_out_of_the_url() -> None:
+    url = "postgresql://u:p@h:6432/db?prepare_threshold=none&sslmode=disable"
+    assert prepare_threshold(url) is None and prepare_threshold("postgresql://u@h/db?prepare_threshold=0") == 0
+    assert prepare_threshold("postgresql://u@h/db") == 5  # psycopg's own default
+    assert "prepare_threshold" not in redact(sync_url(url)) and "sslmode=disable" in redact(sync_url(url))
+    with pytest.raises(BadDatabaseURL):
+        prepare_threshold("postgresql://u@h/db?prepare_threshold=often")
+
+
+async def test_behind_pgbouncer_connections_never_prepare(request: pytest.FixtureRequest) -> None:
+    url = gateway_url(request, "postgres") + "?prepare_threshold=none"
+    database = open_backend(url)
+    try:
+        assert isinstance(database, PostgresBackend)
+        connection = await database.pool.acquire()
+        try:
+            assert connection.prepare_threshold is None
+        finally:
+            await database.pool.release(connection)
+    finally:
+        await database.close()
