@@ -356,10 +356,13 @@ class PostgresBackend(Backend):
     @staticmethod
     @contextmanager
     def migration_lock(engine: Engine, url: str, name: str) -> Iterator[None]:
-        key = zlib.crc32(name.encode())  # an advisory lock: waits as long as the holder migrates
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
-            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        # An advisory lock, held by a transaction of its own for as long as the holder migrates:
+        # transaction-scoped, so that through PgBouncer's transaction mode it stays on one server
+        # connection and goes with it (a session-scoped lock would outlive its client there).
+        key = zlib.crc32(name.encode())
+        with engine.connect() as lock, lock.begin() as held:
+            lock.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
             try:
                 yield
             finally:
-                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                held.rollback()
