@@ -23,7 +23,9 @@ def _bin(name: str) -> str | None:
 
 
 class ThrowawayPostgres:
-    def __init__(self) -> None:
+    def __init__(self, **settings: str) -> None:
+        """`settings`: the server's own (`max_connections="60"`), given at every start."""
+        self.settings = settings
         initdb, self.pg_ctl = _bin("initdb"), _bin("pg_ctl")
         if not initdb or not self.pg_ctl or shutil.which("runuser") is None:
             message = "initdb/pg_ctl/runuser not found: cannot run a throwaway PostgreSQL cluster"
@@ -43,6 +45,7 @@ class ThrowawayPostgres:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
         self._as_postgres(
             [self.pg_ctl, "-D", str(self.data), "-o", options, "-w", "-l", str(self.root / "log"), "start"]
         )
