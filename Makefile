@@ -40,6 +40,8 @@ lint: install
 bench: install bench-baselines-env
 	$(BIN)/python -m benchmarks.chat_loop
 	$(BIN)/python -m benchmarks.ceiling
+	$(BIN)/python -m benchmarks.workers
+	$(BIN)/python -m benchmarks.profile
 	$(BIN)/python -m benchmarks.point_read
 	$(BIN)/python -m benchmarks.paths
 	$(BIN)/python -m benchmarks.agent_store

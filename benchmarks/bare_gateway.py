@@ -1,6 +1,6 @@
 """The least a Python HTTP server can do for the chat loop's three routes: a ceiling, not a product.
 
-A bare ASGI callable on the same uvicorn (uvloop, httptools, one worker) running the same SQL as
+A bare ASGI callable on the same server as Session Store (Granian, one worker) running the same SQL as
 Session Store on psycopg's async connections, from a plain queue of connections opened at start: no
 framework, no validation, no identity, no error handling, no logging. What it reaches on a machine
 is what any Python server with this driver can reach there; `benchmarks/ceiling.py` sets it beside
@@ -12,13 +12,13 @@ Usage: python -m benchmarks.bare_gateway POSTGRES_URL PORT  (the database migrat
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import time
 from typing import Any
 
 import msgspec
 import psycopg
-import uvicorn
 from psycopg.rows import dict_row
 
 from domain.search import bubble_text, indexed
@@ -104,6 +104,25 @@ class BareGateway:
         return encode(rows[0])
 
 
+async def serve(url: str, port: int) -> None:
+    """On the same server as Session Store's `serve`: Granian, embedded, HTTP/1.1, one worker."""
+    from granian.constants import HTTPModes, Interfaces
+    from granian.server.embed import Server
+
+    server = Server(
+        BareGateway(url),
+        address="127.0.0.1",
+        port=port,
+        interface=Interfaces.ASGI,
+        http=HTTPModes.http1,
+        websockets=False,
+        backlog=2048,
+    )
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, server.stop)
+    await server.serve()
+
+
 if __name__ == "__main__":
-    url, port = sys.argv[1], int(sys.argv[2])
-    uvicorn.run(BareGateway(url), host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_level="warning")
+    asyncio.run(serve(sys.argv[1], int(sys.argv[2])))

@@ -1,7 +1,8 @@
 """Issue 5's HTTP targets against what any Python server reaches on this machine.
 
 Session Store's three chat-loop routes, each alone at 16 clients, beside the same routes on
-`benchmarks/bare_gateway.py`: the same SQL on the same driver and the same uvicorn, with nothing
+`benchmarks/bare_gateway.py`: the same SQL on the same driver and the same server (Granian, one
+worker), with nothing
 else (no framework, validation, identity, errors or logs). Each server's reads are set against its
 own `/health`, its writes against the raw driver floor, all measured in this run on one PostgreSQL
 server. Where the bare gateway misses a target too, no Python server with this driver meets it on
@@ -35,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"Ceiling: Session Store against a bare ASGI gateway, {args.clients} clients, {args.seconds:.0f}s each; "
-        f"ours on Granian, the bare app on uvicorn (uvloop, httptools), 1 worker each, PostgreSQL, "
+        f"both on Granian, 1 worker each, PostgreSQL, "
         f"client, servers and database on one machine "
         f"({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()})"
     )

@@ -40,6 +40,10 @@ def throwaway_postgres(server_url: str = POSTGRES_URL) -> Iterator[str]:
         admin.dispose()
 
 
+# The connections a benchmarked server may hold: as many as the bare app's (benchmarks/bare_gateway.py).
+BENCH_POOL_SIZE = 20
+
+
 class ServerProcess(str):
     """The base URL of a running server, carrying its process id."""
 
@@ -50,18 +54,24 @@ BASELINES_PYTHON = Path(".venv-baselines/bin/python")
 
 
 @contextmanager
-def running_server(database_url: str, config: str | None = None) -> Iterator[ServerProcess]:
+def running_server(
+    database_url: str, config: str | None = None, *, workers: int = 1, pool_size: int = BENCH_POOL_SIZE
+) -> Iterator[ServerProcess]:
     """`session-store serve` as the README tells users to run it; yields its base URL (with `.pid`).
 
-    The gateway store on `database_url`, unless `config` (YAML) says otherwise.
+    The gateway store on `database_url` with `pool_size` connections a worker, unless `config` (YAML)
+    says otherwise.
     """
     with tempfile.TemporaryDirectory() as work:
         config_file = Path(work) / "bench.yaml"
         config_file.write_text(
-            config or f'session_service:\n  type: sql\n  database_url: "{database_url}"\nlogging:\n  level: WARNING\n'
+            config
+            or f'session_service:\n  type: sql\n  database_url: "{database_url}"\n  pool_size: {pool_size}\n'
+            "logging:\n  level: WARNING\n"
         )
         port = free_port()
         command = [sys.executable, "-m", "app.cli", "serve", "--config", str(config_file), "--port", str(port)]
+        command += ["--workers", str(workers)]
         with _serving(command, port, "/health/ready", work) as base:
             yield base
 
