@@ -5,8 +5,10 @@ it may, as the server's `auth.mode` asks:
 
 - `proxy_token=`: trusted-header mode; the service is a proxy of its own: it sends the proxy's token
   with `X-Forwarded-User` naming the user and `X-Forwarded-Scopes: agents`;
-- `jwt_secret=`: jwt mode with a shared secret; it signs a short-lived HS256 token per user
-  (`sub` the user, `scope` "agents"), with `jwt_issuer=`/`jwt_audience=` when the server checks them;
+- `jwt_secret=`: jwt mode; it signs a short-lived token per user (`sub` the user, `scope` "agents")
+  with this key: the shared secret (HS256, the default `jwt_algorithm=`), or the private key in PEM
+  for `jwt_algorithm="RS256"`/`"ES256"` whose public key the server holds; `jwt_issuer=`/
+  `jwt_audience=` when the server checks them;
 - neither: mode none (development), the user in `X-User-Id`.
 """
 
@@ -38,11 +40,13 @@ class Remote:
         jwt_secret: str | None = None,
         jwt_issuer: str | None = None,
         jwt_audience: str | None = None,
+        jwt_algorithm: str = "HS256",
         timeout_s: float = 30.0,
     ) -> None:
         self._client = httpx.AsyncClient(base_url=url.rstrip("/") + "/api/v1/agents", timeout=timeout_s)
         self._proxy_token = proxy_token
         self._jwt = (jwt_secret, jwt_issuer, jwt_audience)
+        self._jwt_algorithm = jwt_algorithm
         self._tokens: dict[str, tuple[str, float]] = {}
 
     def _as(self, user_id: str) -> dict[str, str]:
@@ -61,7 +65,7 @@ class Remote:
             claims: dict[str, Any] = {"sub": user_id, "scope": "agents", "exp": int(expires)}
             claims |= {"iss": issuer} if issuer else {}
             claims |= {"aud": audience} if audience else {}
-            token = jwt.encode(claims, secret, algorithm="HS256")
+            token = jwt.encode(claims, secret, algorithm=self._jwt_algorithm)
             self._tokens[user_id] = (token, expires)
         return {"Authorization": f"Bearer {token}"}
 

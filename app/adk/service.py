@@ -44,8 +44,8 @@ class Transport(Protocol):
 class SessionStoreSessionService(BaseSessionService):
     """ADK's session service on Session Store's agent stores (app/adk/__init__.py: the URLs).
 
-    Options of the remote transport (app/adk/remote.py): `proxy_token`, `jwt_secret`, `jwt_issuer`,
-    `jwt_audience`, `timeout_s`.
+    Options of the remote transport (app/adk/remote.py): `proxy_token`, `jwt_secret`, `jwt_algorithm`,
+    `jwt_issuer`, `jwt_audience`, `timeout_s`.
     """
 
     def __init__(self, url: str | None = None, **options: Any) -> None:
