@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from domain.errors import StoreUnavailable
 from domain.gateway.service import GatewayService, TaskInput
-from infrastructure.sql import driver_pool, migrate
+from infrastructure.sql import driver_pool, migrate, mysql
 from infrastructure.sql.backend import open_backend
 from infrastructure.sql.connection import Query
 from infrastructure.sql.gateway.store import SqlGatewayStore
@@ -133,4 +133,27 @@ async def test_behind_pgbouncer_connections_never_prepare(request: pytest.Fixtur
         finally:
             await database.pool.release(connection)
     finally:
+        await database.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"])
+async def test_a_unit_of_work_that_gets_no_connection_in_time_is_unavailable_not_an_error(
+    request: pytest.FixtureRequest, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pool is the budget (pool_size): past it a request waits, then answers 503 with Retry-After.
+    monkeypatch.setattr(mysql, "POOL_TIMEOUT_S", 0.3)
+    database = open_backend(gateway_url(request, backend), pool_size=1)
+    if isinstance(database, PostgresBackend):
+        database.pool._timeout_s = 0.3
+    holder = await database.begin(read_only=True)
+    try:
+        await holder.scalar(Query("SELECT 1"))  # holds the pool's one connection
+        waiting = await database.begin(read_only=True)
+        try:
+            with pytest.raises(StoreUnavailable):
+                await waiting.scalar(Query("SELECT 1"))
+        finally:
+            await waiting.close()
+    finally:
+        await holder.close()
         await database.close()
