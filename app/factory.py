@@ -20,6 +20,7 @@ from app.controllers.health import health, ready
 from app.controllers.platform import PlatformController
 from app.controllers.search import SearchController
 from app.controllers.sessions import SessionController
+from app.controllers.users import UserDataController
 from app.dependencies import provide_gateway
 from app.docs import docs_ui
 from app.identity import CookieMiddleware, provide_caller, provide_user_id
@@ -72,6 +73,7 @@ def create_app(
             ChatTaskController,
             FeedbackController,
             SearchController,
+            UserDataController,
             PlatformController,
             health,
             ready,

@@ -66,6 +66,11 @@ class SessionRepository(Protocol):
         """Whether a session of this id was deleted (and its tombstone not yet purged)."""
         ...
 
+    async def delete_for_user(self, user_id: str) -> int:
+        """Delete every session of the user's (and their tombstones); how many there were."""
+        ...
+
+
     async def find(
         self, where: SessionFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
     ) -> list[Session]:
@@ -102,6 +107,11 @@ class ChatTaskRepository(Protocol):
         without reading them (how a whole read cuts its batches). None as `list_for_owner`."""
         ...
 
+    async def delete_for_user(self, user_id: str) -> int:
+        """Delete every row of the user's here; how many there were."""
+        ...
+
+
 
 class FeedbackRepository(Protocol):
     async def add(self, feedback: Feedback) -> None: ...
@@ -115,6 +125,10 @@ class FeedbackRepository(Protocol):
     async def count(self, where: FeedbackFilter) -> int: ...
 
     async def delete_for_session(self, session_id: str) -> None: ...
+
+    async def delete_for_user(self, user_id: str) -> int:
+        """Delete every row of the user's here; how many there were."""
+        ...
 
 
 class GatewayRepositories(Protocol):
@@ -271,6 +285,11 @@ class AgentSessionRepository(Protocol):
         id) descending; `after` is exclusive."""
         ...
 
+    async def delete_for_user(self, user_id: str) -> int:
+        """Delete every row of the user's here; how many there were."""
+        ...
+
+
 
 class EventRepository(Protocol):
     async def add(self, user_id: str, session_id: str, event: Event) -> None: ...
@@ -291,6 +310,11 @@ class EventRepository(Protocol):
         """(sequence, size of its body) of the events `page` would return, without reading them."""
         ...
 
+    async def delete_for_user(self, user_id: str) -> int:
+        """Delete every row of the user's here; how many there were."""
+        ...
+
+
 
 class StateRepository(Protocol):
     """The agent-wide (`app:`) and per-user (`user:`) state scopes."""
@@ -305,6 +329,11 @@ class StateRepository(Protocol):
 
     async def merge_user(self, user_id: str, delta: dict[str, Any], now: int) -> None: ...
 
+    async def delete_for_user(self, user_id: str) -> int:
+        """Delete the user's scope; 1 if there was one, else 0."""
+        ...
+
+
 
 class RunRepository(Protocol):
     async def add(self, run: Run) -> None: ...
@@ -316,6 +345,11 @@ class RunRepository(Protocol):
     async def open_since(self, created_before: int, limit: int) -> list[Run]:
         """Runs not ended and created before `created_before` (epoch ms), oldest first, at most `limit`."""
         ...
+
+    async def delete_for_user(self, user_id: str) -> int:
+        """Delete every row of the user's here; how many there were."""
+        ...
+
 
 
 class AgentRepositories(Protocol):

@@ -150,6 +150,19 @@ class AgentService:
         views = [SessionView(s, merged_state(s.state, app, users[s.user_id]), []) for s in rows]
         return page_of(views, page, None, lambda v: v.session.sort_key)
 
+    async def erase_user(self, user_id: str) -> dict[str, int]:
+        """Everything of the user's in this agent's store (sessions, events, `user:` state, runs),
+        gone in one transaction: how many of each there were. Again: zeros."""
+        async with self.store.unit_of_work() as uow:
+            removed = {
+                "events": await uow.events.delete_for_user(user_id),
+                "sessions": await uow.sessions.delete_for_user(user_id),
+                "userState": await uow.states.delete_for_user(user_id),
+                "runs": await uow.runs.delete_for_user(user_id),
+            }
+            await uow.commit()
+        return removed
+
     async def user_state(self, user_id: str) -> dict[str, Any]:
         """The user's own scope of this agent's state, keys without their `user:` prefix."""
         async with self.store.unit_of_work(read_only=True) as uow:

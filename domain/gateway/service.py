@@ -185,6 +185,18 @@ class GatewayService:
             await uow.sessions.bury(Tombstone(session_id, user_id, self._clock()))
             await uow.commit()
 
+    async def erase_user(self, user_id: str) -> dict[str, int]:
+        """Everything of the user's here, gone in one transaction (their sessions with their tasks
+        and feedback, and their feedback on anything): how many of each there were. Again: zeros."""
+        async with self._store.unit_of_work() as uow:
+            removed = {
+                "feedback": await uow.feedback.delete_for_user(user_id),
+                "chatTasks": await uow.tasks.delete_for_user(user_id),
+                "sessions": await uow.sessions.delete_for_user(user_id),
+            }
+            await uow.commit()
+        return removed
+
     # Chat tasks -------------------------------------------------------------------------------
 
     async def save_task(self, user_id: str, session_id: str, data: TaskInput, *, may_create: bool = False) -> SavedTask:

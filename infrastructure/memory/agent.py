@@ -70,6 +70,12 @@ class MemoryAgentSessionRepository:
         mine = (s for (user, _), s in self._t.sessions.rows.items() if user_id is None or user == user_id)
         return ordered_page(mine, lambda s: s.sort_key, descending=True, limit=limit, after=after)
 
+    async def delete_for_user(self, user_id: str) -> int:
+        keys = [key for key in self._t.sessions.rows if key[0] == user_id]
+        self._t.sessions.remove(keys)
+        self._t.events.remove(key for key in keys if key in self._t.events.rows)
+        return len(keys)
+
 
 class MemoryEventRepository:
     def __init__(self, tables: _Tables) -> None:
@@ -114,6 +120,10 @@ class MemoryEventRepository:
         page = await self.page(user_id, session_id, after_sequence=after_sequence, limit=limit)
         return [(event.sequence, len(event.body_json)) for event in page]
 
+    async def delete_for_user(self, user_id: str) -> int:
+        """The user's events are counted here and go with their sessions (one history per session)."""
+        return sum(len(history.events) for (user, _), history in self._t.events.rows.items() if user == user_id)
+
 
 class MemoryStateRepository:
     APP = "app"
@@ -133,6 +143,11 @@ class MemoryStateRepository:
     async def merge_user(self, user_id: str, delta: dict[str, Any], now: int) -> None:
         self._t.user_state.put(user_id, {**await self.user(user_id), **delta})
 
+    async def delete_for_user(self, user_id: str) -> int:
+        found = user_id in self._t.user_state.rows
+        self._t.user_state.remove([user_id] if found else [])
+        return int(found)
+
 
 class MemoryRunRepository:
     def __init__(self, tables: _Tables) -> None:
@@ -150,6 +165,11 @@ class MemoryRunRepository:
     async def open_since(self, created_before: int, limit: int) -> list[Run]:
         stale = [r for r in self._t.runs.rows.values() if r.ended_time is None and r.created_time < created_before]
         return sorted(stale, key=lambda r: (r.created_time, r.id))[:limit]
+
+    async def delete_for_user(self, user_id: str) -> int:
+        keys = [key for key, run in self._t.runs.rows.items() if run.user_id == user_id]
+        self._t.runs.remove(keys)
+        return len(keys)
 
 
 class MemoryAgentUnitOfWork(MemoryUnitOfWork):

@@ -47,6 +47,12 @@ class MemorySessionRepository:
     async def buried(self, session_id: str) -> bool:
         return session_id in self._t.tombstones.rows
 
+    async def delete_for_user(self, user_id: str) -> int:
+        self._t.tombstones.remove([k for k, t in self._t.tombstones.rows.items() if t.user_id == user_id])
+        keys = [k for k, s in self._t.sessions.rows.items() if s.user_id == user_id]
+        self._t.sessions.remove(keys)
+        return len(keys)
+
     def _matching(self, where: SessionFilter) -> list[Session]:
         return [
             s
@@ -99,6 +105,11 @@ class MemoryChatTaskRepository:
         rows = (t for t in self._t.tasks.rows.values() if t.session_id == session_id)
         return ordered_page(rows, lambda t: t.sort_key, descending=False, limit=limit, after=after)
 
+    async def delete_for_user(self, user_id: str) -> int:
+        keys = [k for k, t in self._t.tasks.rows.items() if t.user_id == user_id]
+        self._t.tasks.remove(keys)
+        return len(keys)
+
     async def sizes(
         self, user_id: str, session_id: str, *, limit: int, after: SortKey | None = None
     ) -> list[int] | None:
@@ -137,6 +148,11 @@ class MemoryFeedbackRepository:
 
     async def delete_for_session(self, session_id: str) -> None:
         self._t.feedback.remove(k for k, f in self._t.feedback.rows.items() if f.session_id == session_id)
+
+    async def delete_for_user(self, user_id: str) -> int:
+        keys = [k for k, f in self._t.feedback.rows.items() if f.user_id == user_id]
+        self._t.feedback.remove(keys)
+        return len(keys)
 
 
 class MemoryGatewayUnitOfWork(MemoryUnitOfWork):

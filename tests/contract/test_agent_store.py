@@ -437,3 +437,17 @@ async def test_a_whole_session_streams_its_events_as_of_the_read(agent_store: Ag
     ]
     with pytest.raises(NotFound):
         await agent.whole_session("bob", "long")
+
+
+async def test_erasing_a_user_removes_all_of_theirs_in_this_agent_and_nothing_else(agent_store: AgentStore) -> None:
+    agent = AgentService("agent-a", agent_store, Behavior.PERSISTENT)
+    for user in ("alice", "bob"):
+        await agent.create_session(user, "chat", {"user:name": user, "app:tone": "warm"})
+        await agent.append_event(user, "chat", EventInput("inv", "user", {}, id="e1"))
+        await agent.start_run(user, "chat")
+    assert await agent.erase_user("alice") == {"events": 1, "sessions": 1, "userState": 1, "runs": 1}
+    assert await agent.erase_user("alice") == {"events": 0, "sessions": 0, "userState": 0, "runs": 0}
+    bob = await agent.get_session("bob", "chat")
+    assert [e.id for e in bob.events] == ["e1"] and bob.state == {"user:name": "bob", "app:tone": "warm"}
+    with pytest.raises(NotFound):
+        await agent.get_session("alice", "chat")

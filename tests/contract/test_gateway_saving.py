@@ -11,7 +11,8 @@ import pytest
 from domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from domain.gateway.model import FeedbackType
 from domain.gateway.service import GatewayService, TaskInput
-from domain.ports import GatewayStore
+from domain.paging import PageRequest
+from domain.ports import FeedbackFilter, GatewayStore
 
 BUBBLES = json.dumps([{"type": "agent", "text": "hi"}])
 
@@ -113,3 +114,17 @@ async def test_a_deleted_session_stays_deleted_whatever_saves_come_late(gateway:
         await gateway.get_session("alice", "kept")
     with pytest.raises(Conflict):  # nor does an explicit create give the id out again
         await gateway.create_session("alice", session_id="kept")
+
+
+async def test_erasing_a_user_removes_all_of_theirs_and_nothing_else(gateway: GatewayService) -> None:
+    for user in ("alice", "bob"):
+        await gateway.save_task(user, f"{user}-s", TaskInput(f"{user}-t", BUBBLES), may_create=True)
+        await gateway.record_feedback(
+            user, session_id=f"{user}-s", task_id=f"{user}-t", rating=FeedbackType.UP, comment=None
+        )
+    await gateway.delete_session("alice", "alice-s")  # a tombstone of hers too
+    await gateway.save_task("alice", "alice-2", TaskInput("alice-t2", BUBBLES), may_create=True)
+    assert await gateway.erase_user("alice") == {"feedback": 0, "chatTasks": 1, "sessions": 1}
+    assert await gateway.erase_user("alice") == {"feedback": 0, "chatTasks": 0, "sessions": 0}
+    assert [t.id for t in (await gateway.list_tasks("bob", "bob-s")).items] == ["bob-t"]
+    assert len(await gateway.list_feedback(FeedbackFilter("bob"), PageRequest())) == 1

@@ -39,6 +39,14 @@ _EVENT_COLUMNS = (E.id, E.sequence, E.invocation_id, E.author, E.timestamp, E.bo
 _EVENT_BY_ID = Query(select(*_EVENT_COLUMNS).where(_EVENTS_OF, E.id == bindparam("eid")))
 _INSERT_EVENT = insert_row(agent_events)
 _DELETE_EVENTS = Query(delete(agent_events).where(_EVENTS_OF))
+
+
+def _of_user(table: Table) -> Query:
+    return Query(delete(table).where(table.c.app_name == bindparam("app"), table.c.user_id == bindparam("user")))
+
+
+_SESSIONS_OF_USER, _EVENTS_OF_USER = _of_user(agent_sessions), _of_user(agent_events)
+_USER_STATE_OF_USER, _RUNS_OF_USER = _of_user(agent_user_states), _of_user(agent_runs)
 _EVENTS_PAGE = Query(
     select(*_EVENT_COLUMNS)
     .where(_EVENTS_OF, E.sequence > bindparam("after"))
@@ -144,6 +152,9 @@ class SqlAgentSessionRepository(_Repository):
         await self._db.run(_DELETE_EVENTS, self._key(user_id, session_id))
         await self._db.run(_DELETE_SESSION, self._key(user_id, session_id))
 
+    async def delete_for_user(self, user_id: str) -> int:
+        return await self._db.run(_SESSIONS_OF_USER, {"app": self._app, "user": user_id})
+
     async def find(self, user_id: str | None, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
         conditions = [S.app_name == self._app, *([S.user_id == user_id] if user_id is not None else [])]
         if after is not None:
@@ -189,6 +200,9 @@ class SqlEventRepository(_Repository):
     async def sizes(self, user_id: str, session_id: str, *, after_sequence: int, limit: int) -> list[tuple[int, int]]:
         params = {**self._key(user_id, session_id), "after": after_sequence, "limit": limit}
         return [(row.sequence, row.size) for row in await self._db.rows(_EVENT_SIZES, params)]
+
+    async def delete_for_user(self, user_id: str) -> int:
+        return await self._db.run(_EVENTS_OF_USER, {"app": self._app, "user": user_id})
 
 
 class _Scope:
@@ -237,6 +251,9 @@ class SqlStateRepository(_Repository):
 
     async def merge_user(self, user_id: str, delta: dict[str, Any], now: int) -> None:
         await self._merge(_USER_SCOPE, {"app_name": self._app, "user_id": user_id}, delta, now)
+
+    async def delete_for_user(self, user_id: str) -> int:
+        return await self._db.run(_USER_STATE_OF_USER, {"app": self._app, "user": user_id})
 
 
 _RUN = Query(select(agent_runs).where(agent_runs.c.app_name == bindparam("app"), agent_runs.c.id == bindparam("rid")))
@@ -291,3 +308,6 @@ class SqlRunRepository(_Repository):
         values = self._values(run)
         values["key_app_name"], values["key_id"] = values.pop("app_name"), values.pop("id")
         await self._db.run(_UPDATE_RUN, values)
+
+    async def delete_for_user(self, user_id: str) -> int:
+        return await self._db.run(_RUNS_OF_USER, {"app": self._app, "user": user_id})

@@ -62,6 +62,10 @@ def feedback_of(row: Any) -> Feedback:
     )
 
 
+def _of_user(table: Table) -> Query:
+    return Query(delete(table).where(table.c.user_id == bindparam("user")))
+
+
 class _Repository:
     table: Table
     _by_id: Query
@@ -142,6 +146,10 @@ class SqlSessionRepository(_Repository):
     async def buried(self, session_id: str) -> bool:
         return await self._db.first(_BURIED, {"key": session_id}) is not None
 
+    async def delete_for_user(self, user_id: str) -> int:
+        await self._db.run(_TOMBSTONES_OF_USER, {"user": user_id})
+        return await self._db.run(_SESSIONS_OF_USER, {"user": user_id})
+
     def _where(self, where: SessionFilter) -> list[ColumnElement[bool]]:
         conditions = [sessions.c.user_id == where.user_id]
         if where.agent_id is not None:
@@ -203,6 +211,8 @@ _USER_SESSIONS = {after: _user_sessions(after) for after in (False, True)}
 _USER_SESSION_COUNT = Query(select(func.count()).select_from(sessions).where(sessions.c.user_id == bindparam("user")))
 _DELETE_SESSION = Query(delete(sessions).where(sessions.c.id == bindparam("key")))
 _BURY = insert_row(deleted_sessions)
+_SESSIONS_OF_USER = _of_user(sessions)
+_TOMBSTONES_OF_USER = _of_user(deleted_sessions)
 _BURIED = Query(select(deleted_sessions.c.id).where(deleted_sessions.c.id == bindparam("key")))
 
 
@@ -224,6 +234,9 @@ class SqlChatTaskRepository(_Repository):
 
     async def delete_for_session(self, session_id: str) -> None:
         await self._db.run(_DELETE_TASKS, {"sid": session_id})
+
+    async def delete_for_user(self, user_id: str) -> int:
+        return await self._db.run(_TASKS_OF_USER, {"user": user_id})
 
     async def list_for_owner(
         self, user_id: str, session_id: str, *, limit: int | None = None, after: SortKey | None = None
@@ -281,6 +294,7 @@ def _history(paged: bool, after: bool, *, sizes: bool = False) -> Query:
 _HISTORY = {(paged, after): _history(paged, after) for paged in (False, True) for after in (False, True)}
 _SIZES = {after: _history(True, after, sizes=True) for after in (False, True)}
 _DELETE_TASKS = Query(delete(chat_tasks).where(chat_tasks.c.session_id == bindparam("sid")))
+_TASKS_OF_USER = _of_user(chat_tasks)
 
 
 class SqlFeedbackRepository(_Repository):
@@ -320,5 +334,9 @@ class SqlFeedbackRepository(_Repository):
     async def delete_for_session(self, session_id: str) -> None:
         await self._db.run(_DELETE_FEEDBACK, {"sid": session_id})
 
+    async def delete_for_user(self, user_id: str) -> int:
+        return await self._db.run(_FEEDBACK_OF_USER, {"user": user_id})
+
 
 _DELETE_FEEDBACK = Query(delete(feedback).where(feedback.c.session_id == bindparam("sid")))
+_FEEDBACK_OF_USER = _of_user(feedback)

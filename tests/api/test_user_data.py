@@ -1,0 +1,102 @@
+"""Delete everything of mine: every store, every table, nothing of the caller's left, nobody else's
+touched; again is a no-op; a store that cannot be reached is named, not glossed over."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from litestar.testing import TestClient
+from sqlalchemy import create_engine, inspect, text
+
+from app.factory import create_app
+from app.stores import migrate_all
+from infrastructure.config.model import AgentConfig, Config, SessionServiceConfig, StoreType
+from tests.api.conftest import app_config
+
+BUBBLES = json.dumps([{"type": "agent", "text": "hello"}])
+AGENTS = ("agent-a", "agent-b")
+
+
+def fill(client: TestClient, user: str) -> None:  # type: ignore[type-arg]
+    me = {"X-User-Id": user}
+    for n in range(2):
+        client.post("/api/v1/sessions", json={"id": f"{user}-s{n}"}, headers=me)
+        client.post(
+            f"/api/v1/sessions/{user}-s{n}/chat-tasks",
+            json={"taskId": f"{user}-t{n}", "messageBubbles": BUBBLES},
+            headers=me,
+        )
+        feedback = {"taskId": f"{user}-t{n}", "sessionId": f"{user}-s{n}", "feedbackType": "up"}
+        client.post("/api/v1/feedback", json=feedback, headers=me)
+    for agent in AGENTS:
+        base = f"/api/v1/agents/{agent}"
+        client.post(f"{base}/sessions", json={"sessionId": "chat", "state": {"user:name": user, "k": 1}}, headers=me)
+        event = {"invocationId": "i", "author": "user", "actions": {"stateDelta": {"user:city": "Lisbon"}}}
+        client.post(f"{base}/sessions/chat/events", json=event, headers=me)
+        client.post(f"{base}/runs", json={"sessionId": "chat"}, headers=me)
+
+
+def rows_of(database: Path, user: str) -> dict[str, int]:
+    engine = create_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as connection:
+            found = {}
+            for table in inspect(connection).get_table_names():
+                if "user_id" in {c["name"] for c in inspect(connection).get_columns(table)}:
+                    count = connection.execute(text(f"SELECT count(*) FROM {table} WHERE user_id = :u"), {"u": user})
+                    found[table] = count.scalar_one()
+            return found
+    finally:
+        engine.dispose()
+
+
+def test_everything_of_mine_goes_from_every_table_of_every_store(tmp_path: Path) -> None:
+    config = app_config("sqlite", tmp_path)
+    migrate_all(config)
+    with TestClient(create_app(config)) as client:
+        fill(client, "alice")
+        fill(client, "bob")
+        erased = client.delete("/api/v1/users/me/data", headers={"X-User-Id": "alice"})
+        assert erased.status_code == 200, erased.text
+        assert erased.json() == {
+            "gateway": {"status": "erased", "removed": {"feedback": 2, "chatTasks": 2, "sessions": 2}},
+            "agents": {  # agent-b is RUN_BASED: its run has a session of its own, the event copied into it
+                "agent-a": {"status": "erased", "removed": {"events": 1, "sessions": 1, "userState": 1, "runs": 1}},
+                "agent-b": {"status": "erased", "removed": {"events": 2, "sessions": 2, "userState": 1, "runs": 1}},
+            },
+        }
+        databases = [tmp_path / "gateway.db", *(tmp_path / f"{agent}.db" for agent in AGENTS)]
+        for database in databases:
+            alices = rows_of(database, "alice")
+            assert alices and set(alices.values()) == {0}, (database.name, alices)
+            bobs = rows_of(database, "bob")
+            assert sum(bobs.values()) > 0 and min(bobs.values()) >= 0
+        assert client.get("/api/v1/sessions", headers={"X-User-Id": "bob"}).json()["meta"]["pagination"]["count"] == 2
+        assert client.get("/api/v1/search/messages?query=hello", headers={"X-User-Id": "alice"}).json()["data"] == []
+        again = client.delete("/api/v1/users/me/data", headers={"X-User-Id": "alice"}).json()
+        assert again["gateway"]["removed"] == {"feedback": 0, "chatTasks": 0, "sessions": 0}
+        assert {a: r["removed"]["sessions"] for a, r in again["agents"].items()} == {a: 0 for a in AGENTS}
+
+
+def test_a_store_out_of_reach_is_named_and_the_others_are_erased(tmp_path: Path) -> None:
+    gateway = SessionServiceConfig(StoreType.SQL, f"sqlite:///{tmp_path / 'gateway.db'}")
+    config = Config(
+        session_service=gateway,
+        agents=[
+            AgentConfig("near", SessionServiceConfig(StoreType.MEMORY)),
+            AgentConfig("far", SessionServiceConfig(StoreType.SQL, "postgresql://postgres@127.0.0.1:9/nowhere")),
+        ],
+    )
+    migrate_all(Config(session_service=gateway, agents=[]))
+    with TestClient(create_app(config)) as client:
+        me = {"X-User-Id": "alice"}
+        client.post("/api/v1/sessions", json={"id": "s1"}, headers=me)
+        answer = client.delete("/api/v1/users/me/data", headers=me)
+        assert answer.status_code == 503 and answer.headers["retry-after"]
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        stores = answer.json()["stores"]
+        assert stores["gateway"] == {"status": "erased", "removed": {"feedback": 0, "chatTasks": 0, "sessions": 1}}
+        assert stores["agents"]["far"] == {"status": "unreachable"}
+        assert stores["agents"]["near"]["status"] == "erased"
+        assert client.get("/api/v1/sessions/s1", headers=me).status_code == 404
