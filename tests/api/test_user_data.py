@@ -100,3 +100,31 @@ def test_a_store_out_of_reach_is_named_and_the_others_are_erased(tmp_path: Path)
         assert stores["agents"]["far"] == {"status": "unreachable"}
         assert stores["agents"]["near"]["status"] == "erased"
         assert client.get("/api/v1/sessions/s1", headers=me).status_code == 404
+
+
+def test_an_export_streams_everything_of_mine_as_ndjson(tmp_path: Path) -> None:
+    config = app_config("sqlite", tmp_path)
+    migrate_all(config)
+    with TestClient(create_app(config)) as client:
+        fill(client, "alice")
+        fill(client, "bob")
+        exported = client.get("/api/v1/users/me/export", headers={"X-User-Id": "alice"})
+        assert exported.status_code == 200 and exported.headers["content-type"].startswith("application/x-ndjson")
+        records = [json.loads(line) for line in exported.text.splitlines()]
+        kinds = [r["kind"] for r in records]
+        assert kinds.count("session") == 2 and kinds.count("chatTask") == 2 and kinds.count("feedback") == 2
+        assert kinds.count("userState") == 2 and kinds.count("agentSession") == 3 and kinds.count("agentEvent") == 3
+        assert {r["userId"] for r in records if r["kind"] in ("session", "chatTask") and "userId" in r} <= {"alice"}
+        assert "bob" not in exported.text
+        task = next(r for r in records if r["kind"] == "chatTask")
+        assert json.loads(task["messageBubbles"]) == json.loads(BUBBLES) and task["sessionId"].startswith("alice-")
+        state = next(r for r in records if r["kind"] == "userState" and r["agent"] == "agent-a")
+        assert state["state"] == {"name": "alice", "city": "Lisbon"}
+        event = next(r for r in records if r["kind"] == "agentEvent" and r["agent"] == "agent-a")
+        assert (event["sessionId"], event["sequence"], event["actions"]) == (
+            "chat",
+            1,
+            {"stateDelta": {"user:city": "Lisbon"}},
+        )
+        empty = client.get("/api/v1/users/me/export", headers={"X-User-Id": "nobody-here"}).text.splitlines()
+        assert [json.loads(line)["kind"] for line in empty] == ["userState", "userState"]
