@@ -150,7 +150,7 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     if request.method not in ("POST", "PUT", "PATCH") or request.headers.get("content-length") in (None, "0"):
         return
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
+    if media_type not in ("application/json", "application/x-ndjson") and not media_type.endswith("+json"):
         raise problem(
             415, "Unsupported Media Type", f"the request body must be application/json, not {media_type or 'untyped'}"
         )

@@ -116,6 +116,8 @@ class ChatTaskRepository(Protocol):
 class FeedbackRepository(Protocol):
     async def add(self, feedback: Feedback) -> None: ...
 
+    async def get(self, feedback_id: str) -> Feedback | None: ...
+
     async def find(
         self, where: FeedbackFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
     ) -> list[Feedback]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.response import Stream
 
 from app.agent_schemas import record_json
@@ -16,8 +16,10 @@ from app.openapi import errors
 from app.problems import MEDIA_TYPE
 from app.schemas import SessionResponse, TaskResponse
 from app.stores import Stores
-from domain.agent.service import AgentService
-from domain.errors import NotFound, StoreUnavailable
+from domain.agent.model import EVENT_FIELDS
+from domain.agent.service import AgentService, EventInput
+from domain.errors import InvalidInput, NotFound, StoreUnavailable
+from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session, SessionSource
 from domain.gateway.service import GatewayService
 from domain.paging import PageRequest
 from domain.ports import FeedbackFilter
@@ -68,6 +70,34 @@ class UserDataController(Controller):
                     yield line
 
         return Stream(lines(), media_type=NDJSON)
+
+    @post(
+        "/import",
+        summary="Import an export into my account",
+        description="The NDJSON of `GET /api/v1/users/me/export` (`application/x-ndjson`), into the caller's own "
+        "account: the user ids in the file are replaced by the caller's; ids and times are kept. Importing the "
+        "same file twice changes nothing the second time (`kept`). A record whose id another user holds is "
+        "skipped and reported, never overwritten. A malformed line stops the import with a 422 naming its line "
+        "number; the lines before it stay imported.",
+        status_code=200,
+        responses=errors(413, 422, 503),
+    )
+    async def import_records(self, user_id: UserId, request: Request[Any, Any, Any]) -> ImportReport:
+        stores: Stores = request.app.state.stores
+        report = ImportReport({}, {}, [])
+        for number, raw in enumerate((await request.body()).splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                kind, outcome = await _import_line(user_id, raw, request.app.state.gateway, stores.agents)
+            except (msgspec.DecodeError, msgspec.ValidationError, InvalidInput, KeyError, TypeError, ValueError) as exc:
+                raise InvalidInput(f"line {number}", f"{exc}; the lines before it are imported") from exc
+            if outcome in ("added", "kept"):
+                counts = report.added if outcome == "added" else report.kept
+                counts[kind] = counts.get(kind, 0) + 1
+            else:
+                report.skipped.append({"line": number, "kind": kind, "reason": outcome})
+        return report
 
     @delete(
         "/data",
@@ -155,6 +185,86 @@ async def _agent_lines(name: str, agent: AgentService, user_id: str) -> Any:
         if found.next_cursor is None:
             return
         page = PageRequest(size=EXPORT_PAGE, after=found.items[-1].session.sort_key)
+
+
+class ImportReport(msgspec.Struct):
+    added: dict[str, int]
+    kept: Annotated[dict[str, int], msgspec.Meta(description="Already there: importing twice changes nothing.")]
+    skipped: Annotated[list[dict[str, Any]], msgspec.Meta(description="`{line, kind, reason}` of each refused.")]
+
+
+class _Record(msgspec.Struct):
+    kind: str
+
+
+class _TaskRecord(msgspec.Struct, rename="camel"):
+    task_id: str
+    session_id: str
+    message_bubbles: str
+    created_time: int
+    updated_time: int
+    user_message: str | None = None
+    task_metadata: str | None = None
+
+
+class _FeedbackRecord(msgspec.Struct, rename="camel"):
+    id: str
+    session_id: str
+    task_id: str
+    rating: FeedbackType
+    created_time: int
+    comment: str | None = None
+
+
+class _AgentRecord(msgspec.Struct, rename="camel"):
+    agent: str
+    id: str = ""
+    session_id: str = ""
+    state: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+async def _import_line(
+    user_id: str, raw: bytes, gateway: GatewayService, agents: dict[str, AgentService]
+) -> tuple[str, str]:
+    """(kind, "added" | "kept" | the reason it was refused) of one line of an export."""
+    kind = msgspec.json.decode(raw, type=_Record).kind
+    if kind == "session":
+        s = msgspec.json.decode(raw, type=SessionResponse)
+        session = Session(
+            s.id, user_id, s.name, s.agent_id, s.project_id, s.created_time, s.updated_time, s.project_name,
+            SessionSource(s.source), s.has_running_background_task, s.scheduled_task_id, s.scheduled_task_name,
+            s.last_viewed_at,
+        )  # fmt: skip
+        return kind, await gateway.import_session(user_id, session)
+    if kind == "chatTask":
+        t = msgspec.json.decode(raw, type=_TaskRecord)
+        task = ChatTask(t.task_id, t.session_id, user_id, t.user_message, t.message_bubbles, t.task_metadata,
+                        t.created_time, t.updated_time)  # fmt: skip
+        return kind, await gateway.import_task(user_id, task)
+    if kind == "feedback":
+        f = msgspec.json.decode(raw, type=_FeedbackRecord)
+        feedback = Feedback(f.id, f.session_id, f.task_id, user_id, f.rating, f.comment, f.created_time)
+        return kind, await gateway.import_feedback(user_id, feedback)
+    if kind not in ("userState", "agentSession", "agentEvent"):
+        return kind, "not a kind of record an export holds"
+    record = msgspec.json.decode(raw, type=_AgentRecord)
+    agent = agents.get(record.agent)
+    if agent is None:
+        return kind, f"no agent {record.agent!r} here"
+    if kind == "userState":
+        return kind, await agent.import_user_state(user_id, record.state)
+    if kind == "agentSession":
+        return kind, await agent.import_session(user_id, record.id, record.state)
+    event = msgspec.json.decode(raw)
+    body = {k: v for k, v in event.items() if k not in EVENT_FIELDS and k not in ("kind", "agent", "sessionId")}
+    data = EventInput(
+        str(event["invocationId"]), str(event["author"]), body, id=record.id, timestamp=event["timestamp"]
+    )
+    try:
+        appended = await agent.append_event(user_id, record.session_id, data)
+    except NotFound:
+        return kind, "no agent session of this id is yours (import its session first)"
+    return kind, "added" if appended.created else "kept"
 
 
 async def _erase(erase: Any, user_id: str) -> StoreReceipt:

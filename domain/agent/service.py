@@ -163,6 +163,26 @@ class AgentService:
             await uow.commit()
         return removed
 
+    async def import_session(self, user_id: str, session_id: str, state: dict[str, Any]) -> str:
+        """A session of an export (its own scope of state), "added", or "kept" when it is there."""
+        check_id("sessionId", session_id)
+        async with self.store.unit_of_work() as uow:
+            if await uow.sessions.get(user_id, session_id) is not None:
+                return "kept"
+            now = self._clock()
+            await uow.sessions.add(AgentSession(session_id, user_id, without_temp(state), 1, 0, now, now))
+            await uow.commit()
+        return "added"
+
+    async def import_user_state(self, user_id: str, state: dict[str, Any]) -> str:
+        async with self.store.unit_of_work() as uow:
+            before = await uow.states.user(user_id)
+            if all(before.get(key, object()) == value for key, value in state.items()):
+                return "kept"
+            await uow.states.merge_user(user_id, state, self._clock())
+            await uow.commit()
+        return "added"
+
     async def user_state(self, user_id: str) -> dict[str, Any]:
         """The user's own scope of this agent's state, keys without their `user:` prefix."""
         async with self.store.unit_of_work(read_only=True) as uow:

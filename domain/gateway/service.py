@@ -57,6 +57,7 @@ class SavedTask:
 
 
 WHOLE_READ = Batches()
+ADDED, KEPT = "added", "kept"
 
 
 class GatewayService:
@@ -196,6 +197,53 @@ class GatewayService:
             }
             await uow.commit()
         return removed
+
+    # Import (the caller's own export, or another store's): every record lands as the caller's, keeps
+    # its id and times, and is "added", "kept" (already there: importing twice changes nothing) or
+    # refused with a reason (an id another user holds is never overwritten).
+
+    async def import_session(self, user_id: str, session: Session) -> str:
+        check_id("id", session.id)
+        if session.name is not None:
+            session_name(session.name)
+        async with self._store.unit_of_work() as uow:
+            stored = await uow.sessions.get(session.id)
+            if stored is not None:
+                return KEPT if stored.user_id == user_id else "the session id is another user's"
+            if await uow.sessions.buried(session.id):
+                return "a session of this id was deleted"
+            await uow.sessions.add(replace(session, user_id=user_id))
+            await uow.commit()
+        return ADDED
+
+    async def import_task(self, user_id: str, task: ChatTask) -> str:
+        check_id("sessionId", task.session_id)
+        check_id("taskId", task.id)
+        parse_bubbles(task.message_bubbles)
+        parse_metadata(task.task_metadata)
+        async with self._store.unit_of_work() as uow:
+            session = await uow.sessions.get(task.session_id, for_update=True)
+            if session is None or session.user_id != user_id:
+                return "no session of this id is yours (import its session first)"
+            stored = await uow.tasks.get(task.id)
+            if stored is not None:
+                mine = stored.user_id == user_id and stored.session_id == task.session_id
+                return KEPT if mine else "the task id is another user's or another session's"
+            await uow.tasks.add(replace(task, user_id=user_id))
+            await uow.commit()
+        return ADDED
+
+    async def import_feedback(self, user_id: str, feedback: Feedback) -> str:
+        check_id("id", feedback.id)
+        check_id("sessionId", feedback.session_id)
+        check_id("taskId", feedback.task_id)
+        async with self._store.unit_of_work() as uow:
+            stored = await uow.feedback.get(feedback.id)
+            if stored is not None:
+                return KEPT if stored.user_id == user_id else "the feedback id is another user's"
+            await uow.feedback.add(replace(feedback, user_id=user_id))
+            await uow.commit()
+        return ADDED
 
     # Chat tasks -------------------------------------------------------------------------------
 

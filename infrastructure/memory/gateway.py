@@ -124,6 +124,9 @@ class MemoryFeedbackRepository:
     async def add(self, feedback: Feedback) -> None:
         self._t.feedback.put(feedback.id, feedback)
 
+    async def get(self, feedback_id: str) -> Feedback | None:
+        return self._t.feedback.rows.get(feedback_id)
+
     def _matching(self, where: FeedbackFilter) -> list[Feedback]:
         return [
             f

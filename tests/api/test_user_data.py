@@ -128,3 +128,51 @@ def test_an_export_streams_everything_of_mine_as_ndjson(tmp_path: Path) -> None:
         )
         empty = client.get("/api/v1/users/me/export", headers={"X-User-Id": "nobody-here"}).text.splitlines()
         assert [json.loads(line)["kind"] for line in empty] == ["userState", "userState"]
+
+
+def test_an_export_imports_into_another_account_once(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    config = app_config("sqlite", source)
+    migrate_all(config)
+    with TestClient(create_app(config)) as old:
+        fill(old, "alice")
+        ndjson = old.get("/api/v1/users/me/export", headers={"X-User-Id": "alice"}).content
+    target = tmp_path / "target"
+    target.mkdir()
+    config = app_config("sqlite", target)
+    migrate_all(config)
+    headers = {"X-User-Id": "carol", "content-type": "application/x-ndjson"}
+    with TestClient(create_app(config)) as new:
+        first = new.post("/api/v1/users/me/import", content=ndjson, headers=headers)
+        assert first.status_code == 200, first.text
+        assert first.json()["added"] == {
+            "session": 2,
+            "chatTask": 2,
+            "feedback": 2,
+            "userState": 2,
+            "agentSession": 3,
+            "agentEvent": 3,
+        }
+        assert first.json()["skipped"] == []
+        again = new.post("/api/v1/users/me/import", content=ndjson, headers=headers).json()
+        assert again["added"] == {} and sum(again["kept"].values()) == 14
+        carol = {"X-User-Id": "carol"}
+        history = new.get("/api/v1/sessions/alice-s0/chat-tasks", headers=carol).json()["tasks"]
+        assert [t["taskId"] for t in history] == ["alice-t0"]  # carol's now, ids and all
+        assert new.get("/api/v1/agents/agent-a/users/carol/state", headers=carol).json()["state"] == {
+            "name": "alice",
+            "city": "Lisbon",
+        }
+        # Someone else importing the same file: the sessions and tasks are carol's, so they are skipped.
+        dave = new.post("/api/v1/users/me/import", content=ndjson, headers={**headers, "X-User-Id": "dave"}).json()
+        assert {s["kind"] for s in dave["skipped"]} >= {"session", "chatTask"}
+        assert all("another user's" in s["reason"] or "yours" in s["reason"] for s in dave["skipped"])
+        assert new.get("/api/v1/sessions/alice-s0", headers=carol).status_code == 200
+        # A malformed line: a 422 naming it; the lines before it are in.
+        state = next(line for line in ndjson.splitlines() if b'"userState"' in line and b"agent-a" in line)
+        broken = b"\n".join([state, b"{not json", state])
+        refused = new.post("/api/v1/users/me/import", content=broken, headers={**headers, "X-User-Id": "erin"})
+        assert refused.status_code == 422 and "line 2" in refused.json()["detail"]
+        erin = new.get("/api/v1/agents/agent-a/users/erin/state", headers={"X-User-Id": "erin"}).json()
+        assert erin["state"] == {"name": "alice", "city": "Lisbon"}  # line 1 is in

@@ -102,6 +102,44 @@ CASES: list[tuple[str, str, str, bytes | None, dict[str, str]]] = [
         JSON,
     ),
     (
+        "import of garbage bytes",
+        "POST",
+        "/api/v1/users/me/import",
+        b"\xff\xfe\x00{",
+        {**JSON, "content-type": "application/x-ndjson"},
+    ),
+    (
+        "import as text/plain",
+        "POST",
+        "/api/v1/users/me/import",
+        b'{"kind": "session"}',
+        {"content-type": "text/plain", **U},
+    ),
+    (
+        "import of an event at a 20-digit time",
+        "POST",
+        "/api/v1/users/me/import",
+        json.dumps(
+            {
+                "kind": "agentEvent",
+                "agent": "agent-a",
+                "sessionId": "s1",
+                "id": "e9",
+                "invocationId": "i",
+                "author": "a",
+                "timestamp": 10**20,
+            }
+        ).encode(),
+        {**JSON, "content-type": "application/x-ndjson"},
+    ),
+    (
+        "import of a session without its fields",
+        "POST",
+        "/api/v1/users/me/import",
+        b'{"kind": "session", "id": "x"}',
+        {**JSON, "content-type": "application/x-ndjson"},
+    ),
+    (
         "save into a session never made",
         "POST",
         "/api/v1/sessions/ghost/chat-tasks",

@@ -303,6 +303,10 @@ class SqlFeedbackRepository(_Repository):
     def _values(self, item: Feedback) -> dict[str, Any]:
         return {**fields(item), "rating": item.rating.value}
 
+    async def get(self, feedback_id: str) -> Feedback | None:
+        row = await self._one(feedback_id)
+        return None if row is None else feedback_of(row)
+
     async def add(self, item: Feedback) -> None:
         await self._add(item)
 
