@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.response import Stream
 
 from app.agent_schemas import record_json
@@ -45,6 +47,20 @@ RECEIPT = {
 }
 
 
+@dataclass
+class _NdjsonBody(Operation):
+    """The import's request body as OpenAPI says it: NDJSON, read raw (Litestar would decode it as JSON)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={
+                NDJSON: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description="One JSON record a line."))
+            },
+            description="An export of `GET /api/v1/users/me/export`: one JSON record a line.",
+            required=True,
+        )
+
+
 class UserDataController(Controller):
     path = "/api/v1/users/me"
     guards = [identified]
@@ -81,6 +97,7 @@ class UserDataController(Controller):
         "number; the lines before it stay imported.",
         status_code=200,
         responses=errors(413, 422, 503),
+        operation_class=_NdjsonBody,
     )
     async def import_records(self, user_id: UserId, request: Request[Any, Any, Any]) -> ImportReport:
         stores: Stores = request.app.state.stores
