@@ -20,10 +20,12 @@ from domain.agent.service import AgentService, EventInput
 from domain.gateway.model import FeedbackType
 from domain.gateway.service import GatewayService
 from domain.paging import PageRequest
+from domain.platform.service import PlatformService
 from domain.ports import FeedbackFilter
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.gateway.store import SqlGatewayStore
+from infrastructure.sql.platform.store import SqlPlatformStore
 from tests.databases import fresh_database
 
 BUBBLES = json.dumps([{"type": "agent", "text": "About 22 degrees in Lisbon"}])
@@ -124,6 +126,28 @@ WORDS = {  # from revision 0005: the words, separated by spaces
 }
 
 
+PLATFORM_CONFIG = {"model": "gemini", "temperature": 0.2, "apiKey": "k-123"}
+# Configs were kept in clear before they were sealed (the vault still opens those).
+PLATFORM_ROWS: list[tuple[str, dict[str, Any]]] = [
+    (
+        "platform_agents",
+        {"id": "a1", "name": "helper", "description": "d", "config": json.dumps(PLATFORM_CONFIG),
+         "created_time": 1000, "updated_time": 2000},
+    ),
+    (
+        "platform_connectors",
+        {"id": "c1", "name": "mail", "type": "smtp", "config": json.dumps(PLATFORM_CONFIG),
+         "created_time": 1000, "updated_time": 2000},
+    ),
+    (
+        "platform_deployments",
+        {"id": "d1", "agent_id": "a1", "status": "running", "config": json.dumps(PLATFORM_CONFIG),
+         "created_time": 1000, "updated_time": 2000},
+    ),
+]  # fmt: skip
+ROWS = {"gateway": GATEWAY_ROWS, "agent": AGENT_ROWS, "platform": PLATFORM_ROWS}
+
+
 def as_stored(lineage: str, revision: str, rows: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
     if lineage != "gateway" or revision < "0003":
         return rows
@@ -136,7 +160,7 @@ def revisions(lineage: str) -> list[str]:
     return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 
-WALKS = [(lineage, revision) for lineage in ("gateway", "agent") for revision in revisions(lineage)]
+WALKS = [(lineage, revision) for lineage in ("gateway", "agent", "platform") for revision in revisions(lineage)]
 
 
 @contextmanager
@@ -189,6 +213,27 @@ async def gateway_reads_back(url: str) -> None:
         await store.close()
 
 
+async def platform_reads_back(url: str) -> None:
+    store = SqlPlatformStore.at(url, ["walk-key-" + "k" * 32])
+    platform = PlatformService(store)
+    try:
+        agent = await platform.get_agent("a1")
+        assert (agent.name, agent.description, agent.config, agent.created_time) == (
+            "helper",
+            "d",
+            PLATFORM_CONFIG,
+            1000,
+        )
+        connector = await platform.get_connector("c1")
+        assert (connector.name, connector.type, connector.config) == ("mail", "smtp", PLATFORM_CONFIG)
+        deployment = await platform.get_deployment("d1")
+        assert (deployment.agent_id, deployment.status.value, deployment.config) == ("a1", "running", PLATFORM_CONFIG)
+        assert await store.reseal() == 3  # sealed under the key now, and still read back
+        assert (await platform.get_agent("a1")).config == PLATFORM_CONFIG
+    finally:
+        await store.close()
+
+
 async def agent_reads_back(url: str) -> None:
     store = SqlAgentStore.at(url, "helper")
     agent = AgentService("helper", store, Behavior.PERSISTENT)
@@ -211,8 +256,7 @@ async def test_rows_stored_at_a_revision_survive_the_upgrade_to_head(
     backend: str, lineage: str, revision: str, tmp_path: Path
 ) -> None:
     with database(backend, tmp_path) as url:
-        fill_at(
-            lineage, revision, url, as_stored(lineage, revision, GATEWAY_ROWS if lineage == "gateway" else AGENT_ROWS)
-        )
+        fill_at(lineage, revision, url, as_stored(lineage, revision, ROWS[lineage]))
         migrate.upgrade(lineage, url)
-        await (gateway_reads_back if lineage == "gateway" else agent_reads_back)(url)
+        reads_back = {"gateway": gateway_reads_back, "agent": agent_reads_back, "platform": platform_reads_back}
+        await reads_back[lineage](url)
