@@ -14,7 +14,7 @@ import pytest
 from app.adk import SessionStoreSessionService
 from tests.adk.scripted import turn
 from tests.databases import fresh_database
-from tests.e2e.server import Server
+from tests.e2e.server import Server, agents_config
 
 TOKEN = "runner-test-proxy-token"
 FIRST, SECOND, THIRD = "My name is Ana", "I live in Lisbon", "What do you know about me?"
@@ -48,12 +48,8 @@ async def test_an_embedded_agent_remembers_across_turns_and_processes(tmp_path: 
 
 async def test_a_remote_agent_remembers_through_a_server_restart(tmp_path: Path) -> None:
     with fresh_database("postgres") as url:
-        config = tmp_path / "c.yaml"
-        config.write_text(
-            "session_service: {type: memory}\n"
-            f'agents:\n  - name: helper\n    session_service: {{type: sql, database_url: "{url}"}}\n'
-            f"auth:\n  mode: trusted-header\n  trusted_header: {{token: {TOKEN}}}\n"
-        )
+        auth = f"  mode: trusted-header\n  trusted_header: {{token: {TOKEN}}}\n"
+        config = agents_config(tmp_path, {"helper": url}, auth)
         server = Server(config, tmp_path).start().wait_ready()
         try:
             async with SessionStoreSessionService(server.url, proxy_token=TOKEN) as service:
@@ -68,12 +64,8 @@ async def test_a_remote_agent_remembers_through_a_server_restart(tmp_path: Path)
 
 async def test_the_remote_transport_signs_its_own_tokens_for_a_jwt_server(tmp_path: Path) -> None:
     secret = "adk-service-shared-secret-of-32-chars+"
-    store = f'{{type: sql, database_url: "sqlite:///{tmp_path / "a.db"}"}}'
-    config = tmp_path / "c.yaml"
-    config.write_text(
-        f"session_service: {{type: memory}}\nagents:\n  - name: helper\n    session_service: {store}\n"
-        f"auth:\n  mode: jwt\n  jwt: {{secret: {secret}, issuer: platform}}\n"
-    )
+    auth = f"  mode: jwt\n  jwt: {{secret: {secret}, issuer: platform}}\n"
+    config = agents_config(tmp_path, {"helper": f"sqlite:///{tmp_path / 'a.db'}"}, auth)
     server = Server(config, tmp_path).start().wait_ready()
     try:
         async with SessionStoreSessionService(server.url, jwt_secret=secret, jwt_issuer="platform") as service:

@@ -21,7 +21,7 @@ from google.genai import types
 from app.adk import SessionStoreSessionService
 from tests.conftest import empty_tables, migrated_url
 from tests.databases import fresh_database
-from tests.e2e.server import Server
+from tests.e2e.server import Server, agents_config
 
 AGENT_TABLES = ("agent_events", "agent_sessions", "agent_app_states", "agent_user_states", "agent_runs")
 EMBEDDED = ["memory", "sqlite", "postgres", "mysql"]
@@ -37,13 +37,10 @@ def remote_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     database, behind trusted-header auth (the service acting for each user as a proxy would)."""
     directory = tmp_path_factory.mktemp("adk-remote")
     with fresh_database("postgres") as url:
-        agents = "".join(
-            f'  - name: {app}\n    session_service: {{type: sql, database_url: "{url}"}}\n' for app in APPS
-        )
-        config = directory / "c.yaml"
-        config.write_text(
-            f"session_service: {{type: memory}}\nagents:\n{agents}"
-            f"auth:\n  mode: trusted-header\n  trusted_header: {{token: {PROXY_TOKEN}}}\n"
+        config = agents_config(
+            directory,
+            {app: url for app in APPS},
+            f"  mode: trusted-header\n  trusted_header: {{token: {PROXY_TOKEN}}}\n",
         )
         server = Server(config, directory).start().wait_ready()
         try:

@@ -7,6 +7,8 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from tests.api.test_webui_contract import SESSION_KEYS
+
 BUBBLES = json.dumps([{"type": "user", "text": "hi"}, {"type": "agent", "text": "hello there"}])
 Client = TestClient  # type: ignore[type-arg]
 
@@ -28,21 +30,7 @@ def test_create_read_list_rename_delete(client: Client) -> None:
     # Mode none, no X-User-Id: an anonymous user, remembered by the signed cookie the client keeps.
     assert session["id"].startswith("web-session-") and session["userId"].startswith("anon-")
     assert "session_store" in client.cookies
-    assert list(session) == [  # the gateway's SessionResponse, in its order
-        "id",
-        "userId",
-        "name",
-        "agentId",
-        "projectId",
-        "projectName",
-        "source",
-        "hasRunningBackgroundTask",
-        "scheduledTaskId",
-        "scheduledTaskName",
-        "createdTime",
-        "updatedTime",
-        "lastViewedAt",
-    ]
+    assert list(session) == SESSION_KEYS  # the gateway's SessionResponse, in its order
     assert isinstance(session["createdTime"], int) and session["createdTime"] > 1_700_000_000_000
 
     assert client.get(f"/api/v1/sessions/{session['id']}").json() == {"data": session}

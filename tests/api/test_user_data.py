@@ -4,6 +4,8 @@ touched; again is a no-op; a store that cannot be reached is named, not glossed 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from litestar.testing import TestClient
@@ -37,6 +39,15 @@ def fill(client: TestClient, user: str) -> None:  # type: ignore[type-arg]
         client.post(f"{base}/runs", json={"sessionId": "chat"}, headers=me)
 
 
+@contextmanager
+def app_on(directory: Path) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """The app with the gateway and agent-a (PERSISTENT), agent-b (RUN_BASED) on SQLite files in `directory`."""
+    config = app_config("sqlite", directory)
+    migrate_all(config)
+    with TestClient(create_app(config)) as client:
+        yield client
+
+
 def rows_of(database: Path, user: str) -> dict[str, int]:
     engine = create_engine(f"sqlite:///{database}")
     try:
@@ -52,9 +63,7 @@ def rows_of(database: Path, user: str) -> dict[str, int]:
 
 
 def test_everything_of_mine_goes_from_every_table_of_every_store(tmp_path: Path) -> None:
-    config = app_config("sqlite", tmp_path)
-    migrate_all(config)
-    with TestClient(create_app(config)) as client:
+    with app_on(tmp_path) as client:
         fill(client, "alice")
         fill(client, "bob")
         erased = client.delete("/api/v1/users/me/data", headers={"X-User-Id": "alice"})
@@ -103,9 +112,7 @@ def test_a_store_out_of_reach_is_named_and_the_others_are_erased(tmp_path: Path)
 
 
 def test_an_export_streams_everything_of_mine_as_ndjson(tmp_path: Path) -> None:
-    config = app_config("sqlite", tmp_path)
-    migrate_all(config)
-    with TestClient(create_app(config)) as client:
+    with app_on(tmp_path) as client:
         fill(client, "alice")
         fill(client, "bob")
         exported = client.get("/api/v1/users/me/export", headers={"X-User-Id": "alice"})
@@ -133,17 +140,13 @@ def test_an_export_streams_everything_of_mine_as_ndjson(tmp_path: Path) -> None:
 def test_an_export_imports_into_another_account_once(tmp_path: Path) -> None:
     source = tmp_path / "source"
     source.mkdir()
-    config = app_config("sqlite", source)
-    migrate_all(config)
-    with TestClient(create_app(config)) as old:
+    with app_on(source) as old:
         fill(old, "alice")
         ndjson = old.get("/api/v1/users/me/export", headers={"X-User-Id": "alice"}).content
     target = tmp_path / "target"
     target.mkdir()
-    config = app_config("sqlite", target)
-    migrate_all(config)
     headers = {"X-User-Id": "carol", "content-type": "application/x-ndjson"}
-    with TestClient(create_app(config)) as new:
+    with app_on(target) as new:
         first = new.post("/api/v1/users/me/import", content=ndjson, headers=headers)
         assert first.status_code == 200, first.text
         assert first.json()["added"] == {

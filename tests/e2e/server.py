@@ -23,6 +23,17 @@ def one_database_config(directory: Path, url: str) -> Path:
     return config
 
 
+def agents_config(directory: Path, agents: dict[str, str], auth: str = "") -> Path:
+    """A config file with the gateway in memory and each agent of `agents` (name: database URL),
+    `auth` (YAML under `auth:`) when given."""
+    listed = "".join(
+        f'  - name: {name}\n    session_service: {{type: sql, database_url: "{url}"}}\n' for name, url in agents.items()
+    )
+    config = directory / "c.yaml"
+    config.write_text(f"session_service: {{type: memory}}\nagents:\n{listed}" + (f"auth:\n{auth}" if auth else ""))
+    return config
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from tests.e2e.server import Server
-from tests.reliability.throwaway_postgres import ThrowawayPostgres
+from tests.reliability.throwaway_postgres import ThrowawayPostgres, running_postgres
 
 INSTANCES, CLIENTS, SECONDS, POOL_SIZE = 4, 16, 30, 10
 BUBBLES = json.dumps([{"type": "agent", "text": "ok"}])
@@ -27,12 +27,8 @@ OTHERS = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client bac
 
 @pytest.fixture
 def small_postgres() -> Iterator[ThrowawayPostgres]:
-    postgres = ThrowawayPostgres(max_connections="60")
-    postgres.start()
-    try:
+    with running_postgres(max_connections="60") as postgres:
         yield postgres
-    finally:
-        postgres.destroy()
 
 
 def instance_config(directory: Path, url: str) -> Path:

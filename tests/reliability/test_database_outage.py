@@ -13,19 +13,15 @@ import httpx
 import pytest
 
 from tests.e2e.server import Server, one_database_config
-from tests.reliability.throwaway_postgres import ThrowawayPostgres
+from tests.reliability.throwaway_postgres import ThrowawayPostgres, running_postgres
 
 BUBBLES = json.dumps([{"type": "agent", "text": "during an outage"}])
 
 
 @pytest.fixture
 def cluster() -> Iterator[ThrowawayPostgres]:
-    postgres = ThrowawayPostgres()
-    postgres.start()
-    try:
+    with running_postgres() as postgres:
         yield postgres
-    finally:
-        postgres.destroy()
 
 
 def test_an_outage_is_503_then_the_server_recovers_alone(tmp_path: Path, cluster: ThrowawayPostgres) -> None:

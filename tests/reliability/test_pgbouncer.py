@@ -18,7 +18,7 @@ import pytest
 
 from tests.databases import IN_CI
 from tests.e2e.server import Server, free_port, one_database_config
-from tests.reliability.throwaway_postgres import ThrowawayPostgres
+from tests.reliability.throwaway_postgres import running_postgres
 
 BUBBLES = json.dumps([{"type": "agent", "text": "ok"}])
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
@@ -31,41 +31,36 @@ def bouncer_url() -> Iterator[str]:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    postgres = ThrowawayPostgres()
-    postgres.start()
-    port = free_port()
-    ini, users = postgres.root / "pgbouncer.ini", postgres.root / "users.txt"
-    users.write_text('"postgres" ""\n')
-    ini.write_text(
-        "[databases]\n"
-        f"* = host=127.0.0.1 port={postgres.port}\n"
-        "[pgbouncer]\n"
-        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
-        f"auth_type = trust\nauth_file = {users}\n"
-        "pool_mode = transaction\ndefault_pool_size = 6\nmax_client_conn = 500\n"
-        # A connection parameter PgBouncer cannot pass on: set statement_timeout on the role instead.
-        "ignore_startup_parameters = extra_float_digits,options\n"
-    )
-    shutil.chown(ini, "postgres")
-    shutil.chown(users, "postgres")
-    bouncer = subprocess.Popen(
-        ["runuser", "-u", "postgres", "--", PGBOUNCER, str(ini)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres?prepare_threshold=none"
-    finally:
-        bouncer.terminate()
-        bouncer.wait(10)
-        postgres.destroy()
+    with running_postgres() as postgres:
+        port = free_port()
+        ini, users = postgres.root / "pgbouncer.ini", postgres.root / "users.txt"
+        users.write_text('"postgres" ""\n')
+        ini.write_text(
+            "[databases]\n"
+            f"* = host=127.0.0.1 port={postgres.port}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {users}\n"
+            "pool_mode = transaction\ndefault_pool_size = 6\nmax_client_conn = 500\n"
+            # A connection parameter PgBouncer cannot pass on: set statement_timeout on the role instead.
+            "ignore_startup_parameters = extra_float_digits,options\n"
+        )
+        shutil.chown(ini, "postgres")
+        shutil.chown(users, "postgres")
+        command = ["runuser", "-u", "postgres", "--", PGBOUNCER, str(ini)]
+        bouncer = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            yield f"postgresql://postgres@127.0.0.1:{port}/postgres?prepare_threshold=none"
+        finally:
+            bouncer.terminate()
+            bouncer.wait(10)
 
 
 def test_the_chat_loop_and_appends_through_pgbouncer_in_transaction_mode(tmp_path: Path, bouncer_url: str) -> None:

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,14 @@ class ThrowawayPostgres:
         with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_postgres(**settings: str) -> Iterator[ThrowawayPostgres]:
+    """A throwaway cluster, started, with `settings`; destroyed at the end."""
+    postgres = ThrowawayPostgres(**settings)
+    postgres.start()
+    try:
+        yield postgres
+    finally:
+        postgres.destroy()
