@@ -10,6 +10,7 @@ domain's rules run as they are, in a transaction.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import random
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -168,9 +169,12 @@ _MATCH = "MATCH (t.search_message, t.search_bubbles) AGAINST (:words IN BOOLEAN 
 _WORDS = "CONCAT(' ', COALESCE(t.search_message, ''), ' ', t.search_bubbles, ' ')"
 
 
-def _tasks_matching(indexed: list[str], unindexed: list[str]) -> Query:
+@functools.cache
+def _tasks_matching(indexed: bool, unindexed: int) -> Query:
+    """The statement for some indexed words (or none) and `unindexed` others: built, and compiled,
+    once per shape (at most 2 x MAX_TERMS + 1 of them)."""
     conditions = ["t.user_id = :user", *([_MATCH] if indexed else [])]
-    conditions += [f"{_WORDS} LIKE :like{i}" for i in range(len(unindexed))]
+    conditions += [f"{_WORDS} LIKE :like{i}" for i in range(unindexed)]
     order = [*([f"{_MATCH} DESC"] if indexed else []), "t.created_time DESC", "t.id"]
     return Query(
         f"SELECT {TASK_HIT} WHERE {' AND '.join(conditions)} ORDER BY {', '.join(order)} LIMIT :limit OFFSET :offset"
@@ -262,7 +266,7 @@ class MysqlBackend(Backend):
         unindexed = [term for term in terms if term not in indexed]
         params: dict[str, Any] = {"user": user_id, "words": " ".join(f"+{term}" for term in indexed)}
         params |= {f"like{i}": "% " + term.replace("_", "\\_") + " %" for i, term in enumerate(unindexed)}
-        return _tasks_matching(indexed, unindexed), params
+        return _tasks_matching(bool(indexed), len(unindexed)), params
 
     async def ping(self) -> None:
         probe = _MysqlTransaction(self, read_only=True)
