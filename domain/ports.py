@@ -15,7 +15,7 @@ from typing import Any, Protocol, Self, TypeVar
 from domain.access import Caller
 from domain.agent.model import AgentSession, Event, EventRecord, Run, StateDelta
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session, SessionSource, Tombstone
-from domain.paging import SortKey
+from domain.paging import Batches, SortKey
 from domain.platform.model import Connector, Deployment, PlatformAgent
 
 
@@ -70,7 +70,6 @@ class SessionRepository(Protocol):
         """Delete every session of the user's (and their tombstones); how many there were."""
         ...
 
-
     async def find(
         self, where: SessionFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
     ) -> list[Session]:
@@ -110,7 +109,6 @@ class ChatTaskRepository(Protocol):
     async def delete_for_user(self, user_id: str) -> int:
         """Delete every row of the user's here; how many there were."""
         ...
-
 
 
 class FeedbackRepository(Protocol):
@@ -160,6 +158,7 @@ T = TypeVar("T")
 
 # A store's optional one-statement form of a hot write (see GatewayService.save_task, AgentService.append_event).
 SaveTaskAtOnce = Callable[[str, ChatTask, bool], Awaitable[tuple[ChatTask, bool] | None]]
+HistoryBatchAtOnce = Callable[[str, str, Batches, SortKey | None], Awaitable[tuple[list[ChatTask], bool] | None]]
 AppendAtOnce = Callable[[str, str, str, Event, StateDelta, int, int | None], Awaitable[AgentSession | None]]
 
 
@@ -182,6 +181,13 @@ class GatewayStore(Protocol):
     def save_task_at_once(self) -> SaveTaskAtOnce | None:
         """`save_task_in` as one statement, where the database allows (None elsewhere): held to the
         rule by the contract suite."""
+        ...
+
+    @property
+    def history_batch_at_once(self) -> HistoryBatchAtOnce | None:
+        """The next batch of a whole history (GatewayService.whole_history) and whether more follow,
+        read in one statement where the database allows (None elsewhere): held to domain.paging.Batches
+        by the contract suite."""
         ...
 
     async def search_tasks(self, user_id: str, terms: list[str], *, limit: int, offset: int = 0) -> list[FoundTask]:
@@ -292,7 +298,6 @@ class AgentSessionRepository(Protocol):
         ...
 
 
-
 class EventRepository(Protocol):
     async def add(self, user_id: str, session_id: str, event: Event) -> None: ...
 
@@ -317,7 +322,6 @@ class EventRepository(Protocol):
         ...
 
 
-
 class StateRepository(Protocol):
     """The agent-wide (`app:`) and per-user (`user:`) state scopes."""
 
@@ -336,7 +340,6 @@ class StateRepository(Protocol):
         ...
 
 
-
 class RunRepository(Protocol):
     async def add(self, run: Run) -> None: ...
 
@@ -351,7 +354,6 @@ class RunRepository(Protocol):
     async def delete_for_user(self, user_id: str) -> int:
         """Delete every row of the user's here; how many there were."""
         ...
-
 
 
 class AgentRepositories(Protocol):

@@ -303,8 +303,21 @@ class GatewayService:
         """The whole history, oldest first, in batches (domain.paging.Batches) each read in a short
         transaction of its own: a caller streams it with flat memory, and no other request waits
         behind it. The first sizes are read on the first step, so a missing session is NotFound
-        before anything is sent."""
+        before anything is sent. A store may read each batch with its sizes in one statement."""
         after: SortKey | None = None
+        at_once = self._store.history_batch_at_once
+        while at_once is not None:
+            read = await at_once(user_id, session_id, batches, after)
+            if read is None:
+                if after is None:
+                    raise NotFound("session", session_id)
+                return
+            batch, more = read
+            if batch:
+                yield batch
+            if not batch or not more:
+                return
+            after = batch[-1].sort_key
         while True:
             async with self._store.unit_of_work(read_only=True) as uow:
                 sizes = await uow.tasks.sizes(user_id, session_id, limit=batches.ahead, after=after)

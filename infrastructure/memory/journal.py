@@ -105,6 +105,7 @@ class MemoryStore(Generic[U]):
 
     persistent = False
     save_task_at_once = None
+    history_batch_at_once = None
     append_at_once = None
 
     def unit_of_work(self, *, read_only: bool = False) -> U:

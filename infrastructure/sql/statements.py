@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, update
+from sqlalchemy import FromClause, Table, and_, bindparam, insert, update
 
 from infrastructure.sql.connection import Query
 
@@ -20,7 +20,7 @@ def update_row(table: Table, *key: str) -> Query:
     return Query(update(table).where(where).values({c: bindparam(c.name) for c in table.c if c.name not in key}))
 
 
-def entity_columns(table: Table) -> list[Any]:
+def entity_columns(table: FromClause) -> list[Any]:
     """The columns an entity is read from: not the ones kept for search (domain.search)."""
     return [column for column in table.c if not column.name.startswith("search_")]
 

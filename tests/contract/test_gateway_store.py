@@ -288,6 +288,10 @@ async def test_a_whole_history_is_read_in_batches_that_keep_to_the_budget(gatewa
     assert all(len(batch) == 1 or sum(t.size for t in batch) <= 8_000 for batch in batches)
     assert max(len(batch) for batch in batches) == 8
     assert [t.id for batch in batches if len(batch) == 1 for t in batch] == ["t047"]
+    sizes = [t.size for batch in batches for t in batch]
+    assert [len(batch) for batch in batches] == list(budget.counts(sizes))  # the rule, on every store
+    tens = [batch async for batch in gateway.whole_history("alice", "long", Batches(most=10, budget=10**9))]
+    assert [len(batch) for batch in tens] == [10] * 5  # the last batch full, and nothing after it
     # A chat as most are: one batch.
     whole = [batch async for batch in gateway.whole_history("alice", "long", Batches())]
     assert [len(batch) for batch in whole] == [len(lengths)]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Table, bindparam, delete, func, select, true
+from sqlalchemy import ColumnElement, Integer, Table, and_, bindparam, delete, func, or_, select, true
 
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session, SessionSource, Tombstone
-from domain.paging import SortKey
+from domain.paging import Batches, SortKey
 from domain.ports import FeedbackFilter, SessionFilter
 from infrastructure.sql.connection import Connection, Query
 from infrastructure.sql.gateway.tables import chat_tasks, deleted_sessions, feedback, sessions
@@ -260,6 +260,25 @@ class SqlChatTaskRepository(_Repository):
             return None
         return [row.size for row in rows if row.id is not None]
 
+    async def next_batch(
+        self, user_id: str, session_id: str, batches: Batches, after: SortKey | None = None
+    ) -> tuple[list[ChatTask], bool] | None:
+        """The next batch of a whole read as `batches` cuts it, and whether more follow, in one
+        round trip (the store's `history_batch_at_once`); None when the session is not the user's."""
+        params: dict[str, Any] = {
+            "sid": session_id,
+            "ahead": batches.most + 1,
+            "most": batches.most,
+            "budget": batches.budget,
+        }
+        if after is not None:
+            params |= {"after_time": after.time, "after_id": after.id}
+        rows = await self._db.rows(_BATCH[after is not None], params)
+        if not rows or rows[0].owner != user_id:
+            return None
+        tasks = [task_of(row) for row in rows if row.id is not None]
+        return tasks, sum(row.n is not None for row in rows) > len(tasks)
+
 
 # What a task holds, as ChatTask.size counts it, read without reading the task.
 _TASK_SIZE = (
@@ -269,15 +288,20 @@ _TASK_SIZE = (
 ).label("size")
 
 
+def _after(after: bool) -> list[ColumnElement[bool]]:
+    conditions = [chat_tasks.c.session_id == bindparam("sid")]
+    if after:
+        key = SortKey(bindparam("after_time"), bindparam("after_id"))  # type: ignore[arg-type]
+        conditions.append(after_key(chat_tasks.c.created_time, chat_tasks.c.id, key, descending=False))
+    return conditions
+
+
 def _history(paged: bool, after: bool, *, sizes: bool = False) -> Query:
     """The session's owner and its page of history in one round trip: the page is taken from the
     tasks alone (an index range scan of the page, however long the session), then joined to the
     session's row. Ordering after the join instead would sort every task of the session. With
     `sizes`, each task's size in place of the task."""
-    conditions = [chat_tasks.c.session_id == bindparam("sid")]
-    if after:
-        key = SortKey(bindparam("after_time"), bindparam("after_id"))  # type: ignore[arg-type]
-        conditions.append(after_key(chat_tasks.c.created_time, chat_tasks.c.id, key, descending=False))
+    conditions = _after(after)
     order = ordered(chat_tasks.c.created_time, chat_tasks.c.id, descending=False)
     columns = (chat_tasks.c.id, chat_tasks.c.created_time, _TASK_SIZE) if sizes else entity_columns(chat_tasks)
     tasks = select(*columns).where(*conditions).order_by(*order)
@@ -291,8 +315,44 @@ def _history(paged: bool, after: bool, *, sizes: bool = False) -> Query:
     return Query(statement)
 
 
+def _batch(after: bool) -> Query:
+    """domain.paging.Batches' next batch in one statement, held to that rule by the contract suite:
+    the sizes of the next `most + 1` tasks (an index range, as the history page), their running
+    total, and each task joined only where it belongs to the batch (the first always, then while the
+    total keeps within the budget, at most `most`). A row ahead left without its task says that more
+    follow. The session's row comes first, so a session that is not the caller's reads as such."""
+    order = ordered(chat_tasks.c.created_time, chat_tasks.c.id, descending=False)
+    ahead = (
+        select(chat_tasks.c.id, chat_tasks.c.created_time, _TASK_SIZE)
+        .where(*_after(after))
+        .order_by(*order)
+        .limit(bindparam("ahead", type_=Integer))
+        .subquery("ahead")
+    )
+    in_order = ordered(ahead.c.created_time, ahead.c.id, descending=False)
+    ranked = select(
+        ahead.c.id,
+        func.row_number().over(order_by=in_order).label("n"),
+        func.sum(ahead.c.size).over(order_by=in_order).label("upto"),
+    ).subquery("ranked")
+    task = chat_tasks.alias("task")
+    belongs = and_(
+        task.c.id == ranked.c.id,
+        ranked.c.n <= bindparam("most", type_=Integer),
+        or_(ranked.c.n == 1, ranked.c.upto <= bindparam("budget", type_=Integer)),
+    )
+    statement = (
+        select(sessions.c.user_id.label("owner"), ranked.c.n, *entity_columns(task))
+        .select_from(sessions.outerjoin(ranked, true()).outerjoin(task, belongs))
+        .where(sessions.c.id == bindparam("sid"))
+        .order_by(ranked.c.n)
+    )
+    return Query(statement)
+
+
 _HISTORY = {(paged, after): _history(paged, after) for paged in (False, True) for after in (False, True)}
 _SIZES = {after: _history(True, after, sizes=True) for after in (False, True)}
+_BATCH = {after: _batch(after) for after in (False, True)}
 _DELETE_TASKS = Query(delete(chat_tasks).where(chat_tasks.c.session_id == bindparam("sid")))
 _TASKS_OF_USER = _of_user(chat_tasks)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from domain.ports import FoundTask, GatewayRepositories, SaveTaskAtOnce
+from domain.gateway.model import ChatTask
+from domain.paging import Batches, SortKey
+from domain.ports import FoundTask, GatewayRepositories, HistoryBatchAtOnce, SaveTaskAtOnce
 from infrastructure.sql.connection import Connection
 from infrastructure.sql.gateway.repositories import (
     SqlChatTaskRepository,
@@ -45,6 +47,16 @@ class SqlGatewayStore(SqlStore):
     @property
     def save_task_at_once(self) -> SaveTaskAtOnce | None:
         return self.backend.save_task
+
+    @property
+    def history_batch_at_once(self) -> HistoryBatchAtOnce | None:
+        return self._history_batch
+
+    async def _history_batch(
+        self, user_id: str, session_id: str, batches: Batches, after: SortKey | None
+    ) -> tuple[list[ChatTask], bool] | None:
+        async with self.unit_of_work(read_only=True) as uow:
+            return await uow.tasks.next_batch(user_id, session_id, batches, after)
 
     async def search_tasks(self, user_id: str, terms: list[str], *, limit: int, offset: int = 0) -> list[FoundTask]:
         rows = await self.backend.search_tasks(user_id, terms, limit=limit, offset=offset)
