@@ -1,4 +1,4 @@
-"""`session-store`: serve, check-config, verify, db upgrade|current|revision|downgrade|history|check.
+"""`session-store`: serve, check-config, verify, purge, db upgrade|current|revision|downgrade|history|check.
 
 User mistakes (a bad config, an unreachable database, a failed migration) end in one clear line
 on stderr and exit status 2 or 1; never a traceback.
@@ -219,6 +219,35 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return run_verify(load_config(path), Path(path))
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """The retention purge the server runs in the background, once, now (migrating first, as serve
+    does); with --dry-run, what it would delete."""
+    from app.background import purge
+    from app.stores import open_stores
+    from domain.gateway.service import GatewayService
+
+    config = _config(args)
+    migrate_all(config)
+    stores = open_stores(config, platform_secret_keys(os.environ, config.server.host)[0])
+
+    async def run() -> dict[str, Any]:
+        try:
+            return await purge(config, GatewayService(stores.gateway), stores.agents, dry_run=args.dry_run)
+        finally:
+            await stores.close()
+
+    verb = "would delete" if args.dry_run else "deleted"
+    retention = config.retention
+    kept = {"gateway": retention.gateway_days} | {f"agent {a.name}": retention.agent(a) for a in config.agents or []}
+    for store, purged in asyncio.run(run()).items():
+        days = kept.get(store)
+        policy = f"sessions kept {days} days" if days else "sessions kept forever"
+        tombstones = f", {purged.tombstones} tombstone(s) older than {retention.tombstone_days} days"
+        tombstones = tombstones if store == "gateway" else ""
+        print(f"{store} ({policy}): {verb} {purged.sessions} session(s){tombstones}")
+    return 0
+
+
 LINEAGES = ("gateway", "agent", "platform")
 
 
@@ -307,6 +336,11 @@ def parser() -> argparse.ArgumentParser:
         commands.add_parser("verify", help="run the guide's Verify Migration steps against a config, for real")
     )
     verify.set_defaults(run=cmd_verify)
+    purge = with_config(
+        commands.add_parser("purge", help="delete what retention.* says is too old, now (the server does it hourly)")
+    )
+    purge.add_argument("--dry-run", action="store_true", help="only print what would be deleted")
+    purge.set_defaults(run=cmd_purge)
     db = with_config(commands.add_parser("db", help="database schema"))
     db_commands = db.add_subparsers(dest="db_command", required=True)
     with_config(db_commands.add_parser("upgrade", help="migrate every SQL store to the latest schema"))

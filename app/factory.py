@@ -12,7 +12,7 @@ from litestar.exceptions import ValidationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
-from app.background import RunReaper, reaper_interval
+from app.background import Purger, RunReaper, reaper_interval
 from app.controllers.agents import AgentController, AgentSessionController
 from app.controllers.chat_tasks import ChatTaskController
 from app.controllers.feedback import FeedbackController
@@ -57,9 +57,12 @@ def create_app(
     signer = CookieSigner(secret_keys or [secrets.token_urlsafe(32)], config.auth.cookie.max_age)
 
     reaper = RunReaper(stores.agents, reaper_interval(config.runs.ttl_seconds))
+    gateway = GatewayService(stores.gateway)
+    purger = Purger(config, gateway, stores.agents)
 
     async def close_stores() -> None:
         await reaper.stop()
+        await purger.stop()
         await stores.close()
 
     docs_plugins, docs_routes = docs_ui()
@@ -107,14 +110,14 @@ def create_app(
             components=components,
             security=required,
         ),
-        on_startup=[reaper.start],
+        on_startup=[reaper.start, purger.start],
         on_shutdown=[close_stores],
         logging_config=None,
         debug=False,
     )
     document_bodies(app)
     app.state.stores = stores
-    app.state.gateway = GatewayService(stores.gateway)
+    app.state.gateway = gateway
     app.state.identity = identity or identity_for(config.auth)
     app.state.identity_headers = identity_headers(config.auth)
     app.state.cookie_signer = signer

@@ -70,6 +70,23 @@ class SessionRepository(Protocol):
         """Delete every session of the user's (and their tombstones); how many there were."""
         ...
 
+    async def stale(self, before: int, limit: int) -> list[str]:
+        """The ids of up to `limit` sessions last updated before `before` (epoch ms), the oldest
+        first, locked until the unit of work ends (a save waits, then finds them gone)."""
+        ...
+
+    async def count_stale(self, before: int) -> int:
+        """How many sessions were last updated before `before`."""
+        ...
+
+    async def unbury(self, before: int, limit: int) -> int:
+        """Forget up to `limit` tombstones of sessions deleted before `before`; how many."""
+        ...
+
+    async def count_buried(self, before: int) -> int:
+        """How many tombstones are of sessions deleted before `before`."""
+        ...
+
     async def find(
         self, where: SessionFilter, *, limit: int, offset: int = 0, after: SortKey | None = None
     ) -> list[Session]:
@@ -295,6 +312,15 @@ class AgentSessionRepository(Protocol):
 
     async def delete_for_user(self, user_id: str) -> int:
         """Delete every row of the user's here; how many there were."""
+        ...
+
+    async def stale(self, before: int, limit: int) -> list[tuple[str, str]]:
+        """(user id, session id) of up to `limit` sessions last updated before `before` (epoch ms),
+        the oldest first, locked until the unit of work ends."""
+        ...
+
+    async def count_stale(self, before: int) -> int:
+        """How many sessions were last updated before `before`."""
         ...
 
 

@@ -24,6 +24,7 @@ from domain.checks import MAX_COUNT, MAX_WHOLE, check_id, check_whole, epoch_ms
 from domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from domain.paging import Batches, Page, PageRequest, page_of
 from domain.ports import AgentRepositories, AgentStore, AgentUnitOfWork
+from domain.retention import PURGE_BATCH, Purged, cutoff
 
 MAX_EVENTS_PAGE = 1000
 
@@ -287,6 +288,27 @@ class AgentService:
             run = await self._end(uow, run)
             await uow.commit()
         return run
+
+    async def purge(self, keep_days: int | None, *, dry_run: bool = False, batch: int = PURGE_BATCH) -> Purged:
+        """Delete the sessions not updated for more than `keep_days` (None: keep them) with their
+        events, `batch` at a time, each batch its own transaction; the agent's and the users' state
+        stay. `dry_run`: only count them."""
+        if keep_days is None:
+            return Purged()
+        stale = cutoff(self._clock(), keep_days)
+        if dry_run:
+            async with self.store.unit_of_work(read_only=True) as uow:
+                return Purged(await uow.sessions.count_stale(stale))
+        purged = 0
+        while True:
+            async with self.store.unit_of_work() as uow:
+                keys = await uow.sessions.stale(stale, batch)
+                for user_id, session_id in keys:
+                    await uow.sessions.delete(user_id, session_id)
+                await uow.commit()
+            purged += len(keys)
+            if len(keys) < batch:
+                return Purged(purged)
 
     async def end_expired_runs(self, batch: int = 100) -> int:
         """End the runs older than runs.ttl_ms, a batch per transaction (each short, so no request

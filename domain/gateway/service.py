@@ -35,6 +35,7 @@ from domain.paging import (
     page_of,
 )
 from domain.ports import FeedbackFilter, GatewayRepositories, GatewayStore, GatewayUnitOfWork, SessionFilter
+from domain.retention import PURGE_BATCH, TOMBSTONE_DAYS, Purged, cutoff
 from domain.search import MAX_TERMS, needle, snippet, words
 
 MAX_SEARCH_LENGTH = 255
@@ -185,6 +186,44 @@ class GatewayService:
             await uow.sessions.delete(session_id)
             await uow.sessions.bury(Tombstone(session_id, user_id, self._clock()))
             await uow.commit()
+
+    async def purge(
+        self,
+        keep_days: int | None,
+        tombstone_days: int = TOMBSTONE_DAYS,
+        *,
+        dry_run: bool = False,
+        batch: int = PURGE_BATCH,
+    ) -> Purged:
+        """Delete the sessions not updated for more than `keep_days` (None: keep them) with their tasks
+        and feedback, and forget the tombstones older than `tombstone_days`, `batch` at a time, each
+        batch its own transaction. `dry_run`: only count them."""
+        now = self._clock()
+        stale = None if keep_days is None else cutoff(now, keep_days)
+        buried = cutoff(now, tombstone_days)
+        if dry_run:
+            async with self._store.unit_of_work(read_only=True) as uow:
+                sessions = 0 if stale is None else await uow.sessions.count_stale(stale)
+                return Purged(sessions, await uow.sessions.count_buried(buried))
+        sessions = tombstones = 0
+        while stale is not None:
+            async with self._store.unit_of_work() as uow:
+                ids = await uow.sessions.stale(stale, batch)
+                for session_id in ids:
+                    await uow.feedback.delete_for_session(session_id)
+                    await uow.tasks.delete_for_session(session_id)
+                    await uow.sessions.delete(session_id)
+                await uow.commit()
+            sessions += len(ids)
+            if len(ids) < batch:
+                break
+        while True:
+            async with self._store.unit_of_work() as uow:
+                forgotten = await uow.sessions.unbury(buried, batch)
+                await uow.commit()
+            tombstones += forgotten
+            if forgotten < batch:
+                return Purged(sessions, tombstones)
 
     async def erase_user(self, user_id: str) -> dict[str, int]:
         """Everything of the user's here, gone in one transaction (their sessions with their tasks

@@ -52,9 +52,14 @@ class PlatformServiceConfig(_Strict, frozen=True):
 AgentName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 
+Days = Annotated[int, msgspec.Meta(ge=1, le=36_500)]
+
+
 class AgentConfig(_Strict, frozen=True):
     name: AgentName
     session_service: SessionServiceConfig = SessionServiceConfig()
+    # This agent's sessions are kept this many days after their last update (over retention.agent_days).
+    retention_days: Days | None = None
 
 
 class ServerConfig(_Strict, frozen=True):
@@ -137,6 +142,19 @@ class RunsConfig(_Strict, frozen=True):
     ttl_seconds: Annotated[int, msgspec.Meta(ge=1)] = 86_400
 
 
+class RetentionConfig(_Strict, frozen=True):
+    # Sessions not updated for longer are deleted with all they hold; unset: kept forever.
+    gateway_days: Days | None = None
+    agent_days: Days | None = None  # every agent's, unless its own retention_days says otherwise
+    # How long a deleted session's id stays refused to a late save.
+    tombstone_days: Days = 30
+    # How often the server purges (each instance; the purge is idempotent and works in small batches).
+    interval_seconds: Annotated[int, msgspec.Meta(ge=1)] = 3600
+
+    def agent(self, agent: AgentConfig) -> int | None:
+        return agent.retention_days if agent.retention_days is not None else self.agent_days
+
+
 class Config(_Strict, frozen=True):
     session_service: SessionServiceConfig = SessionServiceConfig(StoreType.SQL, DEFAULT_GATEWAY_URL)
     platform_service: PlatformServiceConfig = PlatformServiceConfig()
@@ -147,3 +165,4 @@ class Config(_Strict, frozen=True):
     logging: LoggingConfig = LoggingConfig()
     auth: AuthConfig = AuthConfig()
     runs: RunsConfig = RunsConfig()
+    retention: RetentionConfig = RetentionConfig()

@@ -76,6 +76,18 @@ class MemoryAgentSessionRepository:
         self._t.events.remove(key for key in keys if key in self._t.events.rows)
         return len(keys)
 
+    def _stale(self, before: int) -> list[AgentSession]:
+        return sorted(
+            (s for s in self._t.sessions.rows.values() if s.last_update_time < before),
+            key=lambda s: (s.last_update_time, s.id),
+        )
+
+    async def stale(self, before: int, limit: int) -> list[tuple[str, str]]:
+        return [(s.user_id, s.id) for s in self._stale(before)[:limit]]
+
+    async def count_stale(self, before: int) -> int:
+        return len(self._stale(before))
+
 
 class MemoryEventRepository:
     def __init__(self, tables: _Tables) -> None:

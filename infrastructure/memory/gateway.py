@@ -53,6 +53,28 @@ class MemorySessionRepository:
         self._t.sessions.remove(keys)
         return len(keys)
 
+    def _stale(self, before: int) -> list[Session]:
+        return sorted(
+            (s for s in self._t.sessions.rows.values() if s.updated_time < before), key=lambda s: (s.updated_time, s.id)
+        )
+
+    async def stale(self, before: int, limit: int) -> list[str]:
+        return [s.id for s in self._stale(before)[:limit]]
+
+    async def count_stale(self, before: int) -> int:
+        return len(self._stale(before))
+
+    def _buried_before(self, before: int) -> list[str]:
+        return [k for k, t in self._t.tombstones.rows.items() if t.deleted_time < before]
+
+    async def unbury(self, before: int, limit: int) -> int:
+        keys = self._buried_before(before)[:limit]
+        self._t.tombstones.remove(keys)
+        return len(keys)
+
+    async def count_buried(self, before: int) -> int:
+        return len(self._buried_before(before))
+
     def _matching(self, where: SessionFilter) -> list[Session]:
         return [
             s

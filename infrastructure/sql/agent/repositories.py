@@ -39,6 +39,17 @@ _EVENT_COLUMNS = (E.id, E.sequence, E.invocation_id, E.author, E.timestamp, E.bo
 _EVENT_BY_ID = Query(select(*_EVENT_COLUMNS).where(_EVENTS_OF, E.id == bindparam("eid")))
 _INSERT_EVENT = insert_row(agent_events)
 _DELETE_EVENTS = Query(delete(agent_events).where(_EVENTS_OF))
+# The retention purge, oldest first through ix_agent_sessions_app_updated; a session another request
+# holds (an append under way) is skipped this round rather than waited for.
+_STALE_SESSIONS = and_(S.app_name == bindparam("app"), S.last_update_time < bindparam("before"))
+_STALE = Query(
+    select(S.user_id, S.id)
+    .where(_STALE_SESSIONS)
+    .order_by(S.last_update_time)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+_COUNT_STALE = Query(select(func.count()).select_from(agent_sessions).where(_STALE_SESSIONS))
 
 
 def _of_user(table: Table) -> Query:
@@ -154,6 +165,13 @@ class SqlAgentSessionRepository(_Repository):
 
     async def delete_for_user(self, user_id: str) -> int:
         return await self._db.run(_SESSIONS_OF_USER, {"app": self._app, "user": user_id})
+
+    async def stale(self, before: int, limit: int) -> list[tuple[str, str]]:
+        rows = await self._db.rows(_STALE, {"app": self._app, "before": before, "limit": limit})
+        return [(row.user_id, row.id) for row in rows]
+
+    async def count_stale(self, before: int) -> int:
+        return int(await self._db.scalar(_COUNT_STALE, {"app": self._app, "before": before}) or 0)
 
     async def find(self, user_id: str | None, *, limit: int, after: SortKey | None = None) -> list[AgentSession]:
         conditions = [S.app_name == self._app, *([S.user_id == user_id] if user_id is not None else [])]

@@ -31,6 +31,7 @@ agent_sessions = Table(
     Column("created_time", EpochMs, nullable=False),
     Column("last_update_time", EpochMs, nullable=False),
     Index("ix_agent_sessions_user_updated", "app_name", "user_id", "last_update_time", "id"),
+    Index("ix_agent_sessions_app_updated", "app_name", "last_update_time"),  # the retention purge
 )
 
 agent_events = Table(

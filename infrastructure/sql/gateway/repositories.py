@@ -150,6 +150,21 @@ class SqlSessionRepository(_Repository):
         await self._db.run(_TOMBSTONES_OF_USER, {"user": user_id})
         return await self._db.run(_SESSIONS_OF_USER, {"user": user_id})
 
+    async def stale(self, before: int, limit: int) -> list[str]:
+        return [row.id for row in await self._db.rows(_STALE, {"before": before, "limit": limit})]
+
+    async def count_stale(self, before: int) -> int:
+        return int(await self._db.scalar(_COUNT_STALE, {"before": before}) or 0)
+
+    async def unbury(self, before: int, limit: int) -> int:
+        keys = [row.id for row in await self._db.rows(_OLD_TOMBSTONES, {"before": before, "limit": limit})]
+        for key in keys:
+            await self._db.run(_UNBURY, {"key": key})
+        return len(keys)
+
+    async def count_buried(self, before: int) -> int:
+        return int(await self._db.scalar(_COUNT_BURIED, {"before": before}) or 0)
+
     def _where(self, where: SessionFilter) -> list[ColumnElement[bool]]:
         conditions = [sessions.c.user_id == where.user_id]
         if where.agent_id is not None:
@@ -214,6 +229,26 @@ _BURY = insert_row(deleted_sessions)
 _SESSIONS_OF_USER = _of_user(sessions)
 _TOMBSTONES_OF_USER = _of_user(deleted_sessions)
 _BURIED = Query(select(deleted_sessions.c.id).where(deleted_sessions.c.id == bindparam("key")))
+# The retention purge: oldest first through ix_sessions_updated; a session another request holds
+# (a save under way) is skipped this round rather than waited for.
+_STALE = Query(
+    select(sessions.c.id)
+    .where(sessions.c.updated_time < bindparam("before"))
+    .order_by(sessions.c.updated_time)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+_COUNT_STALE = Query(select(func.count()).select_from(sessions).where(sessions.c.updated_time < bindparam("before")))
+_OLD_TOMBSTONES = Query(
+    select(deleted_sessions.c.id)
+    .where(deleted_sessions.c.deleted_time < bindparam("before"))
+    .order_by(deleted_sessions.c.deleted_time)
+    .limit(bindparam("limit", type_=Integer))
+)
+_COUNT_BURIED = Query(
+    select(func.count()).select_from(deleted_sessions).where(deleted_sessions.c.deleted_time < bindparam("before"))
+)
+_UNBURY = Query(delete(deleted_sessions).where(deleted_sessions.c.id == bindparam("key")))
 
 
 class SqlChatTaskRepository(_Repository):

@@ -35,6 +35,7 @@ sessions = Table(
     # Serve "the caller's sessions, newest activity first" (optionally of one agent) as keyset scans.
     Index("ix_sessions_user_updated", "user_id", "updated_time", "id"),
     Index("ix_sessions_user_agent_updated", "user_id", "agent_id", "updated_time", "id"),
+    Index("ix_sessions_updated", "updated_time"),  # the retention purge
 )
 
 chat_tasks = Table(
