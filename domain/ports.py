@@ -7,7 +7,7 @@ the caller may see, and turns someone else's row into NotFound.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -56,7 +56,9 @@ class SessionRepository(Protocol):
 
     async def update(self, session: Session) -> None: ...
 
-    async def delete(self, session_id: str) -> None: ...
+    async def delete(self, session_ids: Collection[str]) -> None:
+        """Delete these sessions (their tasks and feedback are the caller's to delete first)."""
+        ...
 
     async def bury(self, tombstone: Tombstone) -> None:
         """Remember that a session was deleted, so that nothing brings its id back."""
@@ -107,7 +109,7 @@ class ChatTaskRepository(Protocol):
 
     async def update(self, task: ChatTask) -> None: ...
 
-    async def delete_for_session(self, session_id: str) -> None: ...
+    async def delete_for_sessions(self, session_ids: Collection[str]) -> None: ...
 
     async def list_for_owner(
         self, user_id: str, session_id: str, *, limit: int | None = None, after: SortKey | None = None
@@ -141,7 +143,7 @@ class FeedbackRepository(Protocol):
 
     async def count(self, where: FeedbackFilter) -> int: ...
 
-    async def delete_for_session(self, session_id: str) -> None: ...
+    async def delete_for_sessions(self, session_ids: Collection[str]) -> None: ...
 
     async def delete_for_user(self, user_id: str) -> int:
         """Delete every row of the user's here; how many there were."""

@@ -181,9 +181,9 @@ class GatewayService:
         a late save from bringing it back."""
         async with self._store.unit_of_work() as uow:
             await _owned_session(uow, user_id, session_id, for_update=True)
-            await uow.feedback.delete_for_session(session_id)
-            await uow.tasks.delete_for_session(session_id)
-            await uow.sessions.delete(session_id)
+            await uow.feedback.delete_for_sessions([session_id])
+            await uow.tasks.delete_for_sessions([session_id])
+            await uow.sessions.delete([session_id])
             await uow.sessions.bury(Tombstone(session_id, user_id, self._clock()))
             await uow.commit()
 
@@ -209,10 +209,9 @@ class GatewayService:
         while stale is not None:
             async with self._store.unit_of_work() as uow:
                 ids = await uow.sessions.stale(stale, batch)
-                for session_id in ids:
-                    await uow.feedback.delete_for_session(session_id)
-                    await uow.tasks.delete_for_session(session_id)
-                    await uow.sessions.delete(session_id)
+                await uow.feedback.delete_for_sessions(ids)
+                await uow.tasks.delete_for_sessions(ids)
+                await uow.sessions.delete(ids)
                 await uow.commit()
             sessions += len(ids)
             if len(ids) < batch:

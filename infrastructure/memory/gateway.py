@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from domain.errors import Conflict
@@ -38,8 +39,8 @@ class MemorySessionRepository:
     async def update(self, session: Session) -> None:
         self._t.sessions.put(session.id, session)
 
-    async def delete(self, session_id: str) -> None:
-        self._t.sessions.remove([session_id] if session_id in self._t.sessions.rows else [])
+    async def delete(self, session_ids: Collection[str]) -> None:
+        self._t.sessions.remove(k for k in set(session_ids) if k in self._t.sessions.rows)
 
     async def bury(self, tombstone: Tombstone) -> None:
         self._t.tombstones.put(tombstone.session_id, tombstone)
@@ -115,8 +116,9 @@ class MemoryChatTaskRepository:
     async def update(self, task: ChatTask) -> None:
         self._t.tasks.put(task.id, task)
 
-    async def delete_for_session(self, session_id: str) -> None:
-        self._t.tasks.remove(k for k, t in self._t.tasks.rows.items() if t.session_id == session_id)
+    async def delete_for_sessions(self, session_ids: Collection[str]) -> None:
+        ids = set(session_ids)
+        self._t.tasks.remove(k for k, t in self._t.tasks.rows.items() if t.session_id in ids)
 
     async def list_for_owner(
         self, user_id: str, session_id: str, *, limit: int | None = None, after: SortKey | None = None
@@ -171,8 +173,9 @@ class MemoryFeedbackRepository:
     async def count(self, where: FeedbackFilter) -> int:
         return len(self._matching(where))
 
-    async def delete_for_session(self, session_id: str) -> None:
-        self._t.feedback.remove(k for k, f in self._t.feedback.rows.items() if f.session_id == session_id)
+    async def delete_for_sessions(self, session_ids: Collection[str]) -> None:
+        ids = set(session_ids)
+        self._t.feedback.remove(k for k, f in self._t.feedback.rows.items() if f.session_id in ids)
 
     async def delete_for_user(self, user_id: str) -> int:
         keys = [k for k, f in self._t.feedback.rows.items() if f.user_id == user_id]

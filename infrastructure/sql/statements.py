@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import FromClause, Table, and_, bindparam, insert, update
+from sqlalchemy import Column, FromClause, Table, and_, bindparam, delete, false, insert, update
 
 from infrastructure.sql.connection import Query
 
@@ -28,3 +30,17 @@ def entity_columns(table: FromClause) -> list[Any]:
 def fields(entity: Any) -> dict[str, Any]:
     """A frozen dataclass's fields by name (the domain's entities have slots)."""
     return {name: getattr(entity, name) for name in entity.__slots__}
+
+
+def delete_in(column: Column[Any], keys: Collection[str]) -> tuple[Query, dict[str, str]]:
+    """DELETE of the rows whose `column` is one of `keys`, in one statement, with its parameters (a
+    batch of the retention purge)."""
+    return _delete_where_in(column, len(keys)), {f"k{n}": key for n, key in enumerate(keys)}
+
+
+@functools.cache
+def _delete_where_in(column: Column[Any], size: int) -> Query:
+    # One statement per size, compiled once per database: a purge's batches are mostly full.
+    if not size:
+        return Query(delete(column.table).where(false()))
+    return Query(delete(column.table).where(column.in_([bindparam(f"k{n}") for n in range(size)])))

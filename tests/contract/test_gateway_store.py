@@ -51,7 +51,7 @@ async def test_leaving_without_commit_undoes_every_write(gateway_store: GatewayS
         await uow.sessions.update(session("kept", name="renamed"))
     with pytest.raises(RuntimeError):
         async with gateway_store.unit_of_work() as uow:
-            await uow.sessions.delete("kept")
+            await uow.sessions.delete(["kept"])
             raise RuntimeError("boom")
     async with gateway_store.unit_of_work() as uow:
         assert await uow.sessions.get("dropped") is None
@@ -204,9 +204,9 @@ async def test_deleting_a_session_and_its_rows(gateway_store: GatewayStore) -> N
         Feedback("f2", "s2", "t2", "alice", FeedbackType.DOWN, "meh", 2),
     )
     async with gateway_store.unit_of_work() as uow:
-        await uow.feedback.delete_for_session("s1")
-        await uow.tasks.delete_for_session("s1")
-        await uow.sessions.delete("s1")
+        await uow.feedback.delete_for_sessions(["s1"])
+        await uow.tasks.delete_for_sessions(["s1"])
+        await uow.sessions.delete(["s1"])
         await uow.commit()
     async with gateway_store.unit_of_work() as uow:
         assert await uow.sessions.get("s1") is None

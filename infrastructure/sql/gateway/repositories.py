@@ -6,6 +6,7 @@ import, so they are compiled once per database; the filtered lists are built per
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Table, and_, bindparam, delete, func, or_, select, true
@@ -16,7 +17,7 @@ from domain.ports import FeedbackFilter, SessionFilter
 from infrastructure.sql.connection import Connection, Query
 from infrastructure.sql.gateway.tables import chat_tasks, deleted_sessions, feedback, sessions
 from infrastructure.sql.keyset import after_key, ordered
-from infrastructure.sql.statements import entity_columns, fields, insert_row, update_row
+from infrastructure.sql.statements import delete_in, entity_columns, fields, insert_row, update_row
 
 
 def session_of(row: Any) -> Session:
@@ -136,8 +137,8 @@ class SqlSessionRepository(_Repository):
     async def update(self, session: Session) -> None:
         await self._replace(session)
 
-    async def delete(self, session_id: str) -> None:
-        await self._db.run(_DELETE_SESSION, {"key": session_id})
+    async def delete(self, session_ids: Collection[str]) -> None:
+        await self._db.run(*delete_in(sessions.c.id, session_ids))
 
     async def bury(self, tombstone: Tombstone) -> None:
         values = {"id": tombstone.session_id, "user_id": tombstone.user_id, "deleted_time": tombstone.deleted_time}
@@ -158,8 +159,7 @@ class SqlSessionRepository(_Repository):
 
     async def unbury(self, before: int, limit: int) -> int:
         keys = [row.id for row in await self._db.rows(_OLD_TOMBSTONES, {"before": before, "limit": limit})]
-        for key in keys:
-            await self._db.run(_UNBURY, {"key": key})
+        await self._db.run(*delete_in(deleted_sessions.c.id, keys))
         return len(keys)
 
     async def count_buried(self, before: int) -> int:
@@ -224,7 +224,6 @@ def _user_sessions(after: bool) -> Query:
 
 _USER_SESSIONS = {after: _user_sessions(after) for after in (False, True)}
 _USER_SESSION_COUNT = Query(select(func.count()).select_from(sessions).where(sessions.c.user_id == bindparam("user")))
-_DELETE_SESSION = Query(delete(sessions).where(sessions.c.id == bindparam("key")))
 _BURY = insert_row(deleted_sessions)
 _SESSIONS_OF_USER = _of_user(sessions)
 _TOMBSTONES_OF_USER = _of_user(deleted_sessions)
@@ -248,7 +247,6 @@ _OLD_TOMBSTONES = Query(
 _COUNT_BURIED = Query(
     select(func.count()).select_from(deleted_sessions).where(deleted_sessions.c.deleted_time < bindparam("before"))
 )
-_UNBURY = Query(delete(deleted_sessions).where(deleted_sessions.c.id == bindparam("key")))
 
 
 class SqlChatTaskRepository(_Repository):
@@ -267,8 +265,8 @@ class SqlChatTaskRepository(_Repository):
     async def update(self, task: ChatTask) -> None:
         await self._replace(task)
 
-    async def delete_for_session(self, session_id: str) -> None:
-        await self._db.run(_DELETE_TASKS, {"sid": session_id})
+    async def delete_for_sessions(self, session_ids: Collection[str]) -> None:
+        await self._db.run(*delete_in(chat_tasks.c.session_id, session_ids))
 
     async def delete_for_user(self, user_id: str) -> int:
         return await self._db.run(_TASKS_OF_USER, {"user": user_id})
@@ -388,7 +386,6 @@ def _batch(after: bool) -> Query:
 _HISTORY = {(paged, after): _history(paged, after) for paged in (False, True) for after in (False, True)}
 _SIZES = {after: _history(True, after, sizes=True) for after in (False, True)}
 _BATCH = {after: _batch(after) for after in (False, True)}
-_DELETE_TASKS = Query(delete(chat_tasks).where(chat_tasks.c.session_id == bindparam("sid")))
 _TASKS_OF_USER = _of_user(chat_tasks)
 
 
@@ -430,12 +427,11 @@ class SqlFeedbackRepository(_Repository):
     async def count(self, where: FeedbackFilter) -> int:
         return await self._count(self._where(where))
 
-    async def delete_for_session(self, session_id: str) -> None:
-        await self._db.run(_DELETE_FEEDBACK, {"sid": session_id})
+    async def delete_for_sessions(self, session_ids: Collection[str]) -> None:
+        await self._db.run(*delete_in(feedback.c.session_id, session_ids))
 
     async def delete_for_user(self, user_id: str) -> int:
         return await self._db.run(_FEEDBACK_OF_USER, {"user": user_id})
 
 
-_DELETE_FEEDBACK = Query(delete(feedback).where(feedback.c.session_id == bindparam("sid")))
 _FEEDBACK_OF_USER = _of_user(feedback)
