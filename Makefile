@@ -51,6 +51,7 @@ bench: install bench-baselines-env
 	$(BIN)/python -m benchmarks.whole_read
 	$(BIN)/python -m benchmarks.search
 	$(BIN)/python -m benchmarks.memory
+	$(BIN)/python -m benchmarks.retention
 
 bench-agent: install bench-baselines-env
 	$(BIN)/python -m benchmarks.agent_store
