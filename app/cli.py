@@ -1,4 +1,4 @@
-"""`session-store`: serve, check-config, verify, purge, db upgrade|current|revision|downgrade|history|check.
+"""`session-store`: serve, check-config, verify, purge, db upgrade|current|revision|downgrade|history|check|copy.
 
 User mistakes (a bad config, an unreachable database, a failed migration) end in one clear line
 on stderr and exit status 2 or 1; never a traceback.
@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,10 @@ from infrastructure.config.loader import ConfigError, load_config
 from infrastructure.config.model import AuthMode, Config, SessionServiceConfig, StoreType
 from infrastructure.logging import configure_logging
 from infrastructure.secret_key import is_loopback, platform_secret_keys, session_secret_keys
-from infrastructure.sql import migrate, schema_commands
+from infrastructure.sql import copy, migrate, schema_commands
+from infrastructure.sql.copy import CopyRefused, LineageCopy
 from infrastructure.sql.migrate import MigrationFailed
-from infrastructure.sql.urls import redact
+from infrastructure.sql.urls import BadDatabaseURL, parse_url, redact
 
 log = structlog.get_logger("session_store")
 
@@ -279,7 +281,58 @@ def reseal(config: Config) -> int:
     return 0
 
 
+def cmd_copy(args: argparse.Namespace) -> int:
+    source, target = args.source, args.target
+    try:
+        parsed = parse_url(source)
+        if parsed == parse_url(target):
+            raise CopyRefused("--from and --to are the same database")
+    except BadDatabaseURL as exc:
+        raise CopyRefused(str(exc)) from exc
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        raise CopyRefused(f"no SQLite database at {parsed.database} (--from)")  # rather than create an empty one
+    lineages = [args.lineage] if args.lineage else copy.lineages_in(source)
+    if not lineages:
+        raise CopyRefused(f"{redact(source)} holds no Session Store tables (no gateway, agent or platform store)")
+    shown = [0.0]
+
+    def progress(line: str) -> None:  # a line every few seconds, not one a batch
+        if time.monotonic() - shown[0] > 2:
+            shown[0] = time.monotonic()
+            print(f"  ... {line}", file=sys.stderr, flush=True)
+
+    verified = True
+    for lineage in lineages:
+        print(f"copying the {lineage} store: {redact(source)} -> {redact(target)}", flush=True)
+        outcome = copy.copy_lineage(lineage, source, target, merge=args.merge, batch=args.batch, progress=progress)
+        verified = _report_copy(outcome) and verified
+    return 0 if verified else 1
+
+
+def _report_copy(outcome: LineageCopy) -> bool:
+    if outcome.resumed:
+        print("  (an interrupted copy resumed where it stopped)")
+    for table in outcome.tables:
+        moved = f"{table.copied:,} copied" + (f", {table.already_there:,} already there" if table.already_there else "")
+        if table.differing:
+            shown = ", ".join(table.differing[:5]) + (", ..." if len(table.differing) > 5 else "")
+            moved += f", {len(table.differing):,} held by the target with other values, left as they are ({shown})"
+        if table.verified:
+            check = f"{table.target_rows:,} rows on both sides, checksums equal ({table.target_checksum[:12]})"
+        else:
+            source = f"{table.source_rows:,} rows ({table.source_checksum[:12]})"
+            check = f"source {source}, target {table.target_rows:,} rows ({table.target_checksum[:12]})"
+        print(f"  {table.name}: {moved}; {check}")
+    if outcome.verified:
+        print(f"the {outcome.lineage} store is copied" + (" and verified" if not outcome.merge else " (merged)"))
+    else:
+        print(f"the {outcome.lineage} store's copy does NOT match its source (above)")
+    return outcome.verified
+
+
 def cmd_db(args: argparse.Namespace) -> int:
+    if args.db_command == "copy":
+        return cmd_copy(args)
     if args.db_command == "revision":
         path = schema_commands.revision(args.lineage, args.message, args.scratch_url)
         print(f"{args.lineage}: new revision {path}")
@@ -369,6 +422,16 @@ def parser() -> argparse.ArgumentParser:
             "reseal", help="encrypt the platform registry's configs under the current PLATFORM_SECRET_KEY"
         )
     )
+    copying = db_commands.add_parser(
+        "copy", help="copy whole stores from one database to another (SQLite to PostgreSQL, say), resumably"
+    )
+    copying.add_argument("--from", dest="source", required=True, metavar="URL", help="the database copied from")
+    copying.add_argument("--to", dest="target", required=True, metavar="URL", help="the database copied into")
+    copying.add_argument("--lineage", choices=LINEAGES, help="one store only (default: every store --from holds)")
+    copying.add_argument(
+        "--merge", action="store_true", help="add to a target that holds rows already (none is overwritten)"
+    )
+    copying.add_argument("--batch", type=int, default=copy.DEFAULT_BATCH, help="rows a transaction")
     db.set_defaults(run=cmd_db)
     return root
 
@@ -388,6 +451,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except MigrationFailed as exc:
         print(f"session-store: {'cannot start' if args.command == 'serve' else 'failed'}: {exc}", file=sys.stderr)
+        return 1
+    except CopyRefused as exc:
+        print(f"session-store: copy failed: {exc}", file=sys.stderr)
         return 1
     except CannotListen as exc:
         print(f"session-store: {exc}", file=sys.stderr)

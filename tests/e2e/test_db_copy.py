@@ -1,0 +1,237 @@
+"""`session-store db copy` as an operator runs it: the development SQLite into a new PostgreSQL
+(100,000 chat tasks, cut off halfway and run again), then a server on the target serves what the
+server on the source served; a target holding rows is refused, or merged into without overwriting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import insert
+
+from domain.agent.model import Behavior
+from domain.agent.service import AgentService, EventInput
+from domain.gateway.model import ChatTask
+from domain.gateway.service import GatewayService, TaskInput
+from infrastructure.sql import migrate
+from infrastructure.sql.agent.store import SqlAgentStore
+from infrastructure.sql.gateway.store import SqlGatewayStore
+from infrastructure.sql.gateway.tables import chat_tasks, deleted_sessions, feedback, sessions
+from tests.databases import fresh_database
+from tests.e2e.server import Server, one_database_config
+
+T0 = 1_700_000_000_000
+BUBBLES = json.dumps([{"type": "agent", "text": "hello"}])
+
+
+def copy(source: str, target: str, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "app.cli", "db", "copy", "--from", source, "--to", target, *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+def seed_100000_tasks(url: str) -> None:
+    """1,000 sessions of 100 tasks of 10 users (alice's first), feedback and a tombstone, as the
+    server stores them; an agent session with events."""
+    for lineage in ("gateway", "agent"):
+        migrate.upgrade(lineage, url)
+    engine = migrate.migration_engine(url)
+    with engine.begin() as db:
+        users = [f"user-{n}" if n else "alice" for n in range(10)]
+        db.execute(
+            insert(sessions),
+            [
+                {"id": f"s{n}", "user_id": users[n % 10], "name": f"Chat {n}", "search_name": f"chat {n}"}
+                | {"created_time": T0 + n, "updated_time": T0 + n + 1000}
+                for n in range(1000)
+            ],
+        )
+        for first in range(0, 100_000, 10_000):
+            rows = []
+            for n in range(first, first + 10_000):
+                bubbles = json.dumps([{"type": "agent", "text": f"Answer {n}: around 22 degrees"}])
+                task = ChatTask(f"t{n}", f"s{n // 100}", users[n // 100 % 10], f"Question {n}", bubbles, None, T0, T0)
+                task_row = {"created_time": T0 + n, "updated_time": T0 + n, "message_bubbles": bubbles}
+                rows.append(
+                    task_row
+                    | {"id": task.id, "session_id": task.session_id, "user_id": task.user_id}
+                    | {"user_message": task.user_message, "task_metadata": '{"agent": "weather"}'}
+                    | {"search_message": task.search_message(), "search_bubbles": task.search_bubbles()}
+                )
+            db.execute(insert(chat_tasks), rows)
+        db.execute(
+            insert(feedback),
+            [
+                {"id": f"f{n}", "session_id": "s0", "task_id": f"t{n}", "user_id": "alice", "rating": "up"}
+                | {"comment": "ñ 😀 it's fine", "created_time": T0 + n}
+                for n in range(10)
+            ],
+        )
+        db.execute(insert(deleted_sessions).values(id="gone", user_id="alice", deleted_time=T0))
+    engine.dispose()
+    asyncio.run(_agent_events(url))
+
+
+async def _agent_events(url: str) -> None:
+    store = SqlAgentStore.at(url, "a")
+    try:
+        agent = AgentService("a", store, Behavior.PERSISTENT)
+        await agent.create_session("alice", "trip", {"city": "Lisbon", "user:units": "metric"})
+        for n in range(20):
+            await agent.append_event("alice", "trip", EventInput(f"inv-{n}", "weather", {"content": f"event {n}"}))
+    finally:
+        await store.close()
+
+
+def what_alice_sees(server: Server) -> dict[str, Any]:
+    with server.client("alice") as alice:
+        listed = alice.get("/api/v1/sessions", params={"pageSize": 100}).json()
+        return {
+            "sessions": listed,
+            "history": alice.get("/api/v1/sessions/s0/chat-tasks").json(),
+            "last history": alice.get("/api/v1/sessions/s990/chat-tasks").json(),
+            "feedback": alice.get("/api/v1/feedback").json(),
+            "agent": alice.get("/api/v1/agents/a/sessions/trip").json(),
+        }
+
+
+def found_by_search(server: Server, query: str) -> list[str]:
+    """Each database ranks and cuts snippets its own way: what both must agree on is which tasks."""
+    with server.client("alice") as alice:
+        hits = alice.get("/api/v1/search/messages", params={"query": query}).json()["data"]
+        return [hit["taskId"] for hit in hits]
+
+
+def copied_so_far(url: str, table: str) -> int:
+    try:
+        with psycopg.connect(url, autocommit=True) as db:
+            found = db.execute("SELECT copied FROM session_store_copy WHERE table_name = %s", (table,)).fetchone()
+            return int(found[0]) if found else 0
+    except psycopg.errors.UndefinedTable:
+        return 0
+
+
+@pytest.fixture
+def postgres() -> Iterator[str]:
+    with fresh_database("postgres") as url:
+        yield url
+
+
+def test_a_sqlite_store_of_100000_tasks_moves_to_postgresql_across_an_interruption(
+    tmp_path: Path, postgres: str
+) -> None:
+    source = f"sqlite:///{tmp_path / 'dev.db'}"
+    seed_100000_tasks(source)
+
+    # Cut off while the chat tasks are being copied, as a closed laptop or a killed job would.
+    command = [sys.executable, "-m", "app.cli", "db", "copy", "--from", source, "--to", postgres]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while copied_so_far(postgres, "chat_tasks") < 20_000 and time.monotonic() < deadline:
+        assert first.poll() is None, first.communicate()
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert 20_000 <= copied_so_far(postgres, "chat_tasks") < 100_000
+
+    again = copy(source, postgres)
+    assert again.returncode == 0, again.stdout + again.stderr
+    report = again.stdout
+    assert "copying the gateway store" in report and "copying the agent store" in report
+    assert "(an interrupted copy resumed where it stopped)" in report
+    assert "  chat_tasks: 100,000 copied; 100,000 rows on both sides, checksums equal" in report
+    for table, rows in {"sessions": 1000, "feedback": 10, "deleted_sessions": 1, "agent_events": 20}.items():
+        assert f"  {table}: " in report and f"{rows:,} rows on both sides, checksums equal" in report
+    assert "the gateway store is copied and verified" in report and "the agent store is copied and verified" in report
+    assert copied_so_far(postgres, "chat_tasks") == 0  # the copy's bookkeeping is gone with the copy done
+
+    seen = []
+    for name, url in (("source", source), ("target", postgres)):
+        directory = tmp_path / name
+        directory.mkdir()
+        server = Server(one_database_config(directory, url), directory).start().wait_ready()
+        try:
+            seen.append(what_alice_sees(server))
+            assert found_by_search(server, "Question 99050") == ["t99050"]
+        finally:
+            server.stop()
+    on_source, on_target = seen
+    assert len(on_target["sessions"]["data"]) == 100 and len(on_target["history"]["tasks"]) == 100
+    assert len(on_target["feedback"]) == 10
+    assert on_target["agent"]["state"]["city"] == "Lisbon" and len(on_target["agent"]["events"]) == 20
+    assert on_target == on_source
+
+
+async def _alice_and_bob(url: str, owner_of_clash: str) -> None:
+    store = SqlGatewayStore.at(url)
+    try:
+        gateway = GatewayService(store)
+        await gateway.create_session(owner_of_clash, session_id="clash", name=f"{owner_of_clash}'s")
+        await gateway.save_task(owner_of_clash, "clash", TaskInput(f"{owner_of_clash}-t", BUBBLES, "mine"))
+        await gateway.create_session(owner_of_clash, session_id=f"{owner_of_clash}-own")
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mysql"])
+def test_a_target_with_rows_is_refused_or_merged_into_without_overwriting(tmp_path: Path, kind: str) -> None:
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    migrate.upgrade("gateway", source)
+    asyncio.run(_alice_and_bob(source, "alice"))
+    with fresh_database(kind) if kind != "sqlite" else _sqlite(tmp_path) as target:
+        migrate.upgrade("gateway", target)
+        asyncio.run(_alice_and_bob(target, "mallory"))
+
+        refused = copy(source, target, "--lineage", "gateway")
+        assert refused.returncode == 1
+        assert "already holds rows of the gateway store" in refused.stderr and "--merge" in refused.stderr
+
+        merged = copy(source, target, "--lineage", "gateway", "--merge")
+        assert merged.returncode == 1, merged.stdout  # not everything of the source is in the target
+        assert "sessions: 1 copied" in merged.stdout and "clash" in merged.stdout
+        assert "alice-t (its sessions row differs)" in merged.stdout
+        assert "does NOT match its source" in merged.stdout
+
+        directory = tmp_path / "server"
+        directory.mkdir()
+        server = Server(one_database_config(directory, target), directory).start().wait_ready()
+        try:
+            with server.client("mallory") as mallory, server.client("alice") as alice:
+                clash = mallory.get("/api/v1/sessions/clash/chat-tasks").json()["tasks"]
+                assert [task["taskId"] for task in clash] == ["mallory-t"]  # never overwritten
+                assert alice.get("/api/v1/sessions/clash").status_code == 404
+                assert [s["id"] for s in alice.get("/api/v1/sessions").json()["data"]] == ["alice-own"]
+        finally:
+            server.stop()
+
+
+def _sqlite(tmp_path: Path) -> Any:
+    from contextlib import nullcontext
+
+    return nullcontext(f"sqlite:///{tmp_path / 'target.db'}")
+
+
+def test_copy_says_what_it_cannot_do(tmp_path: Path) -> None:
+    missing = copy(f"sqlite:///{tmp_path / 'missing.db'}", f"sqlite:///{tmp_path / 'other.db'}")
+    assert missing.returncode == 1 and "no SQLite database at" in missing.stderr
+    assert not (tmp_path / "missing.db").exists()
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    sqlite3.connect(tmp_path / "empty.db").close()
+    nothing = copy(empty, f"sqlite:///{tmp_path / 'other.db'}")
+    assert nothing.returncode == 1 and "holds no Session Store tables" in nothing.stderr
+    same = copy(empty, empty)
+    assert same.returncode == 1 and "the same database" in same.stderr
+    bad = copy("nonsense://x", empty)
+    assert bad.returncode == 1 and "unsupported database 'nonsense'" in bad.stderr
+    secret = copy(empty, "postgresql://u:hunter2@127.0.0.1:9/x", "--lineage", "gateway")
+    assert secret.returncode == 1 and "hunter2" not in secret.stdout + secret.stderr
+    assert "Traceback" not in missing.stderr + nothing.stderr + same.stderr + bad.stderr + secret.stderr
