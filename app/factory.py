@@ -118,6 +118,7 @@ def create_app(
     document_bodies(app)
     app.state.stores = stores
     app.state.gateway = gateway
+    app.state.limits = config.server
     app.state.identity = identity or identity_for(config.auth)
     app.state.identity_headers = identity_headers(config.auth)
     app.state.cookie_signer = signer

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.exceptions import HTTPException
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.response import Stream
 
@@ -25,6 +27,7 @@ from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session, Sess
 from domain.gateway.service import GatewayService
 from domain.paging import PageRequest
 from domain.ports import FeedbackFilter
+from infrastructure.config.model import ServerConfig
 
 NDJSON = "application/x-ndjson"
 EXPORT_PAGE = 100
@@ -45,6 +48,36 @@ RECEIPT = {
     "gateway": {"status": "erased", "removed": {"feedback": 3, "chatTasks": 41, "sessions": 7}},
     "agents": {"helper": {"status": "erased", "removed": {"events": 96, "sessions": 7, "userState": 1, "runs": 2}}},
 }
+
+
+async def _lines(request: Request[Any, Any, Any]) -> AsyncIterator[tuple[int, bytes]]:
+    """The body's lines as they arrive, numbered from 1: a whole export need not fit in memory. 413
+    when the body passes server.max_import_size, or a line server.max_body_size (the lines before
+    it are imported)."""
+    limits: ServerConfig = request.app.state.limits
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.max_import_size:
+        raise _too_large(f"the import is over server.max_import_size ({limits.max_import_size} bytes)")
+    pending, number, received = bytearray(), 0, 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limits.max_import_size:
+            raise _too_large(f"the import passed server.max_import_size ({limits.max_import_size} bytes)")
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:  # a long line arrives in many chunks: no re-scan
+            pending += chunk[start:end]
+            number, start = number + 1, end + 1
+            yield number, bytes(pending)
+            pending.clear()
+        pending += chunk[start:]
+        if len(pending) > limits.max_body_size:
+            raise _too_large(f"line {number + 1} is over server.max_body_size ({limits.max_body_size} bytes)")
+    if pending:
+        yield number + 1, bytes(pending)
+
+
+def _too_large(detail: str) -> HTTPException:
+    return HTTPException(status_code=413, detail=f"{detail}; the lines before it are imported")
 
 
 @dataclass
@@ -98,11 +131,12 @@ class UserDataController(Controller):
         status_code=200,
         responses=errors(413, 422, 503),
         operation_class=_NdjsonBody,
+        request_max_body_size=None,  # read line by line under server.max_import_size (_lines)
     )
     async def import_records(self, user_id: UserId, request: Request[Any, Any, Any]) -> ImportReport:
         stores: Stores = request.app.state.stores
         report = ImportReport({}, {}, [])
-        for number, raw in enumerate((await request.body()).splitlines(), start=1):
+        async for number, raw in _lines(request):
             if not raw.strip():
                 continue
             try:

@@ -12,6 +12,7 @@ from domain.agent.model import Behavior
 DEFAULT_GATEWAY_URL = "sqlite:///data/webui-gateway.db"
 DEFAULT_AGENT_URL = "sqlite:///data/agent-session.db"
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
+DEFAULT_MAX_IMPORT = 1024 * 1024 * 1024
 
 
 class StoreType(StrEnum):
@@ -67,6 +68,9 @@ class ServerConfig(_Strict, frozen=True):
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
     # Requests with a larger body answer 413.
     max_body_size: Annotated[int, msgspec.Meta(ge=1024)] = DEFAULT_MAX_BODY
+    # An import (POST /api/v1/users/me/import) is read line by line, so it may be larger: a user's
+    # whole export. Each of its lines is still held to max_body_size.
+    max_import_size: Annotated[int, msgspec.Meta(ge=1024)] = DEFAULT_MAX_IMPORT
     # A statement running longer is cancelled and its request answers 503 (PostgreSQL, MySQL/MariaDB).
     statement_timeout_ms: Annotated[int, msgspec.Meta(ge=100)] = 30_000
     # A request whose headers are larger answers 431 and its connection closes, before any work.

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -19,7 +20,7 @@ from infrastructure.config.model import (
 from tests.conftest import GATEWAY_TABLES, empty_tables, gateway_url
 
 
-def app_config(store: str, tmp_path: Path, max_body_size: int = 10 * 1024 * 1024) -> Config:
+def app_config(store: str, tmp_path: Path, max_body_size: int = 10 * 1024 * 1024, **server: Any) -> Config:
     def service(name: str, behavior: Behavior = Behavior.PERSISTENT) -> SessionServiceConfig:
         if store == "memory":
             return SessionServiceConfig(StoreType.MEMORY, default_behavior=behavior)
@@ -31,7 +32,7 @@ def app_config(store: str, tmp_path: Path, max_body_size: int = 10 * 1024 * 1024
             AgentConfig("agent-a", service("agent-a.db")),
             AgentConfig("agent-b", service("agent-b.db", Behavior.RUN_BASED)),
         ],
-        server=ServerConfig(max_body_size=max_body_size),
+        server=ServerConfig(max_body_size=max_body_size, **server),
     )
 
 

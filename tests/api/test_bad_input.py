@@ -93,6 +93,33 @@ def test_a_body_over_the_limit_is_a_413(tmp_path: Path) -> None:
         assert small.status_code == 201
 
 
+def test_an_import_is_read_line_by_line_beyond_the_body_limit_and_stops_at_its_own(tmp_path: Path) -> None:
+    config = app_config("sqlite", tmp_path, max_body_size=64 * 1024, max_import_size=512 * 1024)
+    migrate_all(config)
+    ndjson = {"content-type": "application/x-ndjson"}
+
+    def state(user: int) -> bytes:  # 1 KiB a line
+        record = {"kind": "userState", "agent": "agent-a", "state": {"note": "n" * 1000, "n": user}}
+        return json.dumps(record).encode()
+
+    with TestClient(create_app(config)) as client:
+        whole = b"\n".join(state(n) for n in range(300))  # 300 KiB: over the body limit, under the import's
+        imported = client.post("/api/v1/users/me/import", content=whole, headers=ndjson)
+        assert imported.status_code == 200, imported.text
+        assert imported.json()["added"] == {"userState": 300}  # every line read and applied
+
+        def chunked(body: bytes) -> Any:  # no content-length: the limit is counted as it arrives
+            yield from (body[i : i + 16384] for i in range(0, len(body), 16384))
+
+        too_big = b"\n".join(state(n) for n in range(600))
+        for body in (too_big, chunked(too_big)):
+            refused = problem(client.post("/api/v1/users/me/import", content=body, headers=ndjson), 413)
+            assert "server.max_import_size" in refused["detail"]
+        long_line = b"\n".join([state(1), json.dumps({"kind": "userState", "x": "y" * 100_000}).encode()])
+        refused = problem(client.post("/api/v1/users/me/import", content=long_line, headers=ndjson), 413)
+        assert "line 2 is over server.max_body_size" in refused["detail"]
+
+
 def test_the_default_body_limit_is_10_mib(client: Client) -> None:
     text = "x" * (10 * 1024 * 1024)
     problem(client.post(TASKS, json={"taskId": "t1", "messageBubbles": json.dumps([text])}), 413)

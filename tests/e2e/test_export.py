@@ -1,14 +1,19 @@
 """An export of 100,000 chat tasks streams with flat server memory (memory from /proc, /health
-answered during the read), every task in it once."""
+answered during the read), every task in it once; it imports whole into a fresh server, though it is
+larger than a request body may be, and exports from there the same."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
+
 from domain.gateway.model import ChatTask
-from tests.e2e.test_streaming import read_streamed, serve
+from tests.e2e.test_streaming import read_streamed, rss_mb, serve
 
 SESSIONS, TASKS_EACH = 1_000, 100
 BUBBLES = json.dumps([{"type": "agent", "text": "Around 22 degrees in Lisbon in May, cooler at night."}])
@@ -51,3 +56,26 @@ def test_an_export_of_100000_tasks_streams_with_flat_memory(tmp_path: Path) -> N
         assert p99 < 250
     finally:
         server.stop()
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    other = serve(fresh)
+    try:
+        assert len(body) > 10 * 1024 * 1024  # over server.max_body_size: read line by line, not whole
+
+        def chunks() -> Iterator[bytes]:
+            yield from (body[i : i + 65536] for i in range(0, len(body), 65536))
+
+        before, started = rss_mb(other), time.monotonic()
+        headers = {"X-User-Id": "alice", "content-type": "application/x-ndjson"}
+        imported = httpx.post(f"{other.url}/api/v1/users/me/import", content=chunks(), headers=headers, timeout=600)
+        took, growth = time.monotonic() - started, rss_mb(other) - before
+        assert imported.status_code == 200, imported.text
+        assert imported.json()["added"] == {"session": SESSIONS, "chatTask": SESSIONS * TASKS_EACH}
+        print(f"import of the same: {took:.0f} s, server memory +{growth:.0f} MB")
+        assert growth < 60, f"memory grew {growth:.0f} MB importing a {len(body) / 2**20:.0f} MB file"
+        with other.client() as alice:
+            again = alice.get("/api/v1/users/me/export").content
+        assert sorted(again.splitlines()) == sorted(bytes(body).splitlines())
+    finally:
+        other.stop()
