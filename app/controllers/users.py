@@ -272,6 +272,8 @@ class _AgentRecord(msgspec.Struct, rename="camel"):
     id: str = ""
     session_id: str = ""
     state: dict[str, Any] = msgspec.field(default_factory=dict)
+    created_time: int | None = None
+    last_update_time: int | None = None
 
 
 async def _import_line(
@@ -305,7 +307,8 @@ async def _import_line(
     if kind == "userState":
         return kind, await agent.import_user_state(user_id, record.state)
     if kind == "agentSession":
-        return kind, await agent.import_session(user_id, record.id, record.state)
+        times = (record.created_time, record.last_update_time)
+        return kind, await agent.import_session(user_id, record.id, record.state, *times)
     event = msgspec.json.decode(raw)
     body = {k: v for k, v in event.items() if k not in EVENT_FIELDS and k not in ("kind", "agent", "sessionId")}
     data = EventInput(

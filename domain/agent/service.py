@@ -164,14 +164,24 @@ class AgentService:
             await uow.commit()
         return removed
 
-    async def import_session(self, user_id: str, session_id: str, state: dict[str, Any]) -> str:
-        """A session of an export (its own scope of state), "added", or "kept" when it is there."""
+    async def import_session(
+        self,
+        user_id: str,
+        session_id: str,
+        state: dict[str, Any],
+        created_time: int | None = None,
+        last_update_time: int | None = None,
+    ) -> str:
+        """A session of an export (its own scope of state, its times), "added", or "kept" when it is
+        there. Its events follow; each moves its last update forward as an append does."""
         check_id("sessionId", session_id)
+        now = self._clock()
+        created = check_whole("createdTime", now if created_time is None else created_time)
+        updated = check_whole("lastUpdateTime", created if last_update_time is None else last_update_time)
         async with self.store.unit_of_work() as uow:
             if await uow.sessions.get(user_id, session_id) is not None:
                 return "kept"
-            now = self._clock()
-            await uow.sessions.add(AgentSession(session_id, user_id, without_temp(state), 1, 0, now, now))
+            await uow.sessions.add(AgentSession(session_id, user_id, without_temp(state), 1, 0, created, updated))
             await uow.commit()
         return "added"
 

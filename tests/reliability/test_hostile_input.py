@@ -133,6 +133,13 @@ CASES: list[tuple[str, str, str, bytes | None, dict[str, str]]] = [
         {**JSON, "content-type": "application/x-ndjson"},
     ),
     (
+        "import of an agent session created at a 20-digit time",
+        "POST",
+        "/api/v1/users/me/import",
+        json.dumps({"kind": "agentSession", "agent": "agent-a", "id": "s9", "createdTime": 10**20}).encode(),
+        {**JSON, "content-type": "application/x-ndjson"},
+    ),
+    (
         "import of a session without its fields",
         "POST",
         "/api/v1/users/me/import",
