@@ -22,6 +22,7 @@ from app.schemas import SessionResponse, TaskResponse
 from app.stores import Stores
 from domain.agent.model import EVENT_FIELDS
 from domain.agent.service import AgentService, EventInput
+from domain.checks import NUL_REASON, nul_at
 from domain.errors import InvalidInput, NotFound, StoreUnavailable
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session, SessionSource
 from domain.gateway.service import GatewayService
@@ -281,6 +282,8 @@ async def _import_line(
 ) -> tuple[str, str]:
     """(kind, "added" | "kept" | the reason it was refused) of one line of an export."""
     kind = msgspec.json.decode(raw, type=_Record).kind
+    if b"\\u0000" in raw and (field := nul_at(msgspec.json.decode(raw), "")) is not None:
+        raise InvalidInput(field, NUL_REASON)  # no store may be handed one (app.problems.check_request)
     if kind == "session":
         s = msgspec.json.decode(raw, type=SessionResponse)
         session = Session(

@@ -83,3 +83,29 @@ def test_one_users_nul_never_breaks_the_state_other_users_share(client: Client) 
     bobs = client.get(f"{A}/sessions/s", headers=BOB).json()
     assert bobs["state"] == {"app:x": "shared"} and len(bobs["events"]) == 1
     assert client.get(f"{A}/sessions/s", headers=ALICE).json()["events"] == []
+
+
+def test_an_import_line_with_a_nul_is_refused_by_its_number(client: Client) -> None:
+    ndjson = {**ALICE, "content-type": "application/x-ndjson"}
+    session = {"kind": "session", "id": "s1", "name": None, "agentId": None, "projectId": None, "projectName": None}
+    session |= {"userId": "alice", "source": "chat", "hasRunningBackgroundTask": False, "scheduledTaskId": None}
+    session |= {"scheduledTaskName": None, "createdTime": 1, "updatedTime": 2, "lastViewedAt": None}
+    lines = [json.dumps(session), json.dumps({**session, "id": "s2", "name": "a\u0000b"})]
+    answer = client.post("/api/v1/users/me/import", content="\n".join(lines).encode(), headers=ndjson)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["invalid-params"][0]["name"] == "line 2"
+    assert "name" in answer.json()["detail"] and "NUL" in answer.json()["detail"]
+    listed = client.get("/api/v1/sessions", headers=ALICE).json()["data"]
+    assert [s["id"] for s in listed] == ["s1"]  # the line before it is in, nothing of line 2
+
+
+def test_a_nul_in_a_chunked_body_is_refused_too(client: Client) -> None:
+    body = json.dumps({"id": "s2", "name": "a\u0000b"}).encode()
+
+    def chunks() -> Iterator[bytes]:  # no content-length: the body's size is not known ahead
+        yield from (body[:5], body[5:])
+
+    refused(
+        client.post("/api/v1/sessions", content=chunks(), headers={**ALICE, "content-type": "application/json"}), "name"
+    )
+    assert client.get("/api/v1/sessions", headers=ALICE).json()["data"] == []
