@@ -7,6 +7,7 @@ current and do nothing. A migration that fails stops start-up with the reason (M
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +43,10 @@ def run_env(metadata: MetaData) -> None:
         render_as_batch=True,
         compare_type=True,
         include_name=compared(metadata),
+        # Each revision commits on its own: the locks one takes (an ALTER TABLE's, an index build's)
+        # are held to the end of that revision, not of the whole upgrade, and an upgrade cut off
+        # leaves the database at the last revision it finished, whole.
+        transaction_per_migration=True,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -88,22 +93,46 @@ def current(lineage: str, url: str) -> str | None:
         engine.dispose()
 
 
-def upgrade(lineage: str, url: str, root: Path = MIGRATIONS) -> tuple[str | None, str | None]:
-    """Bring the store at `url` to the lineage's head; returns (revision before, revision after)."""
+def upgrade(lineage: str, url: str, root: Path = MIGRATIONS, to: str = "head") -> tuple[str | None, str | None]:
+    """Bring the store at `url` to the lineage's head (or `to`); returns (revision before, revision after)."""
     engine = connectable(lineage, url)
     try:
-        with migration_lock(engine, lineage, url), engine.connect() as connection:
-            config = lineage_config(lineage, connection, root)
-            context = MigrationContext.configure(connection, opts={"version_table": version_table(lineage)})
-            before = context.get_current_revision()
-            connection.rollback()
-            command.upgrade(config, "head")
-            connection.commit()
-            return before, head(lineage, root)
+        with migration_lock(engine, lineage, url):
+            before: str | None = None
+            for attempt in range(1, MIGRATION_ATTEMPTS + 1):
+                try:
+                    with engine.connect() as connection:
+                        context = MigrationContext.configure(connection, opts={"version_table": version_table(lineage)})
+                        before = context.get_current_revision() if attempt == 1 else before
+                        connection.rollback()
+                        command.upgrade(lineage_config(lineage, connection, root), to)
+                        connection.commit()
+                        return before, head(lineage, root) if to == "head" else to
+                except SQLAlchemyError as exc:
+                    # Instances still serving while one migrates can deadlock with a revision's ALTER
+                    # (a write takes its tables in another order); the database rolls the revision
+                    # back whole, the revisions before it stay, and the upgrade goes on from there.
+                    if not deadlocked(exc) or attempt == MIGRATION_ATTEMPTS:
+                        raise
+                    time.sleep(attempt * 0.5)
+            raise AssertionError("unreachable")  # pragma: no cover
     except SQLAlchemyError as exc:
         raise MigrationFailed(reason(lineage, url, exc)) from exc
     finally:
         engine.dispose()
+
+
+MIGRATION_ATTEMPTS = 3
+_DEADLOCK_SQLSTATE = "40P01"  # PostgreSQL
+_ER_LOCK_DEADLOCK = 1213  # MySQL/MariaDB
+
+
+def deadlocked(exc: SQLAlchemyError) -> bool:
+    cause = getattr(exc, "orig", None)
+    if getattr(cause, "sqlstate", None) == _DEADLOCK_SQLSTATE:
+        return True
+    args: tuple[Any, ...] = getattr(cause, "args", ())
+    return bool(args) and args[0] == _ER_LOCK_DEADLOCK
 
 
 def migration_engine(url: str) -> Engine:

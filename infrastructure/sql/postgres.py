@@ -24,6 +24,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.util import ClauseAdapter
 
 from domain.agent.model import AgentSession, Event, StateDelta
+from domain.errors import StoreUnavailable
 from domain.gateway.model import ChatTask
 from infrastructure.sql import urls
 from infrastructure.sql.agent.repositories import json_text, session_of
@@ -54,6 +55,8 @@ def translate(exc: BaseException) -> BaseException:
         return clash()
     if isinstance(exc, psycopg.errors.QueryCanceled):
         return timed_out()
+    if isinstance(exc, psycopg.errors.DeadlockDetected):  # its victim: nothing of the transaction was written
+        return StoreUnavailable("the database rolled the transaction back (it deadlocked with other work); retry")
     if isinstance(exc, psycopg.OperationalError | OSError | TimeoutError):
         return unreachable()
     return exc

@@ -74,7 +74,10 @@ def test_export_import_export_then_delete_everything_of_mine(url: str, tmp_path:
             assert exported.status_code == 200 and exported.headers["content-type"].startswith("application/x-ndjson")
             records = [json.loads(line) for line in exported.text.splitlines()]
             kinds = sorted(r["kind"] for r in records)
-            assert kinds == sorted(["session"] * 2 + ["chatTask"] * 2 + ["feedback"] * 2 + ["userState", "agentSession", "agentEvent"])  # fmt: skip
+            expected = (
+                ["session"] * 2 + ["chatTask"] * 2 + ["feedback"] * 2 + ["userState", "agentSession", "agentEvent"]
+            )
+            assert kinds == sorted(expected)
             assert "bob" not in exported.text
 
         with fresh.client("alice") as alice:

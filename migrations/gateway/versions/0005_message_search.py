@@ -4,6 +4,12 @@ a full-text index covers them, each database's own: PostgreSQL a tsvector column
 and a GIN index, MySQL/MariaDB a FULLTEXT index, SQLite an FTS5 table kept by triggers. And the
 user's tasks by time, which a search narrows to first.
 
+Rewrites every row of chat_tasks: the fill (1,000 rows a statement; reads go on meanwhile), then on
+PostgreSQL the stored tsvector column rewrites the table and the GIN index is built, under locks
+held to the end of the revision. At 1,000,000 tasks on PostgreSQL
+(tests/reliability/test_migration_locks.py, 2026-12-05): 48 s, reads of chat_tasks waiting up to
+18 s, writes up to 20 s. Rows are kept.
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-04
