@@ -25,7 +25,7 @@ from domain.agent.service import AgentService, EventInput
 from domain.checks import NUL_REASON, nul_at
 from domain.errors import InvalidInput, NotFound, StoreUnavailable
 from domain.gateway.model import ChatTask, Feedback, FeedbackType, Session, SessionSource
-from domain.gateway.service import GatewayService
+from domain.gateway.service import GatewayService, Importable, check_importable
 from domain.paging import PageRequest
 from domain.ports import FeedbackFilter
 from infrastructure.config.model import ServerConfig
@@ -136,20 +136,12 @@ class UserDataController(Controller):
     )
     async def import_records(self, user_id: UserId, request: Request[Any, Any, Any]) -> ImportReport:
         stores: Stores = request.app.state.stores
-        report = ImportReport({}, {}, [])
+        importer = _Importer(user_id, request.app.state.gateway, stores.agents)
         async for number, raw in _lines(request):
-            if not raw.strip():
-                continue
-            try:
-                kind, outcome = await _import_line(user_id, raw, request.app.state.gateway, stores.agents)
-            except (msgspec.DecodeError, msgspec.ValidationError, InvalidInput, KeyError, TypeError, ValueError) as exc:
-                raise InvalidInput(f"line {number}", f"{exc}; the lines before it are imported") from exc
-            if outcome in ("added", "kept"):
-                counts = report.added if outcome == "added" else report.kept
-                counts[kind] = counts.get(kind, 0) + 1
-            else:
-                report.skipped.append({"line": number, "kind": kind, "reason": outcome})
-        return report
+            if raw.strip():
+                await importer.line(number, raw)
+        await importer.flush()
+        return importer.report
 
     @delete(
         "/data",
@@ -277,41 +269,85 @@ class _AgentRecord(msgspec.Struct, rename="camel"):
     last_update_time: int | None = None
 
 
-async def _import_line(
-    user_id: str, raw: bytes, gateway: GatewayService, agents: dict[str, AgentService]
-) -> tuple[str, str]:
-    """(kind, "added" | "kept" | the reason it was refused) of one line of an export."""
-    kind = msgspec.json.decode(raw, type=_Record).kind
-    if b"\\u0000" in raw and (field := nul_at(msgspec.json.decode(raw), "")) is not None:
-        raise InvalidInput(field, NUL_REASON)  # no store may be handed one (app.problems.check_request)
+IMPORT_BATCH = 100  # gateway records a transaction: a 100,000-task export is not 100,000 commits
+_BAD_LINE = (msgspec.DecodeError, msgspec.ValidationError, InvalidInput, KeyError, TypeError, ValueError)
+
+
+class _Importer:
+    """An import's lines in order: the gateway's records in batches of a transaction each (a session
+    before its tasks, as an export has them), the agents' one at a time between them."""
+
+    def __init__(self, user_id: str, gateway: GatewayService, agents: dict[str, AgentService]) -> None:
+        self.user_id, self.gateway, self.agents = user_id, gateway, agents
+        self.report = ImportReport({}, {}, [])
+        self._pending: list[tuple[int, str, Importable]] = []
+
+    async def line(self, number: int, raw: bytes) -> None:
+        try:
+            kind = msgspec.json.decode(raw, type=_Record).kind
+            if b"\\u0000" in raw and (field := nul_at(msgspec.json.decode(raw), "")) is not None:
+                raise InvalidInput(field, NUL_REASON)  # no store may be handed one (app.problems.check_request)
+            record = _gateway_record(kind, raw, self.user_id)
+            if record is not None:
+                check_importable(record)
+                self._pending.append((number, kind, record))
+                if len(self._pending) >= IMPORT_BATCH:
+                    await self.flush()
+                return
+            await self.flush()
+            self._count(number, kind, await _import_agent_line(kind, raw, self.user_id, self.agents))
+        except _BAD_LINE as exc:
+            await self.flush()
+            raise InvalidInput(f"line {number}", f"{exc}; the lines before it are imported") from exc
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending:
+            outcomes = await self.gateway.import_records(self.user_id, [record for _, _, record in pending])
+            for (number, kind, _), outcome in zip(pending, outcomes, strict=True):
+                self._count(number, kind, outcome)
+
+    def _count(self, number: int, kind: str, outcome: str) -> None:
+        if outcome in ("added", "kept"):
+            counts = self.report.added if outcome == "added" else self.report.kept
+            counts[kind] = counts.get(kind, 0) + 1
+        else:
+            self.report.skipped.append({"line": number, "kind": kind, "reason": outcome})
+
+
+def _gateway_record(kind: str, raw: bytes, user_id: str) -> Importable | None:
+    """The line as the gateway's record, the caller's; None when it is not the gateway's."""
     if kind == "session":
         s = msgspec.json.decode(raw, type=SessionResponse)
-        session = Session(
+        return Session(
             s.id, user_id, s.name, s.agent_id, s.project_id, s.created_time, s.updated_time, s.project_name,
             SessionSource(s.source), s.has_running_background_task, s.scheduled_task_id, s.scheduled_task_name,
             s.last_viewed_at,
         )  # fmt: skip
-        return kind, await gateway.import_session(user_id, session)
     if kind == "chatTask":
         t = msgspec.json.decode(raw, type=_TaskRecord)
-        task = ChatTask(t.task_id, t.session_id, user_id, t.user_message, t.message_bubbles, t.task_metadata,
+        return ChatTask(t.task_id, t.session_id, user_id, t.user_message, t.message_bubbles, t.task_metadata,
                         t.created_time, t.updated_time)  # fmt: skip
-        return kind, await gateway.import_task(user_id, task)
     if kind == "feedback":
         f = msgspec.json.decode(raw, type=_FeedbackRecord)
-        feedback = Feedback(f.id, f.session_id, f.task_id, user_id, f.rating, f.comment, f.created_time)
-        return kind, await gateway.import_feedback(user_id, feedback)
+        return Feedback(f.id, f.session_id, f.task_id, user_id, f.rating, f.comment, f.created_time)
+    return None
+
+
+async def _import_agent_line(kind: str, raw: bytes, user_id: str, agents: dict[str, AgentService]) -> str:
+    """ "added" | "kept" | the reason it was refused, of an agent's line (or one of no kind we know)."""
     if kind not in ("userState", "agentSession", "agentEvent"):
-        return kind, "not a kind of record an export holds"
+        return "not a kind of record an export holds"
     record = msgspec.json.decode(raw, type=_AgentRecord)
     agent = agents.get(record.agent)
     if agent is None:
-        return kind, f"no agent {record.agent!r} here"
+        return f"no agent {record.agent!r} here"
     if kind == "userState":
-        return kind, await agent.import_user_state(user_id, record.state)
+        return await agent.import_user_state(user_id, record.state)
     if kind == "agentSession":
-        times = (record.created_time, record.last_update_time)
-        return kind, await agent.import_session(user_id, record.id, record.state, *times)
+        return await agent.import_session(
+            user_id, record.id, record.state, record.created_time, record.last_update_time
+        )
     event = msgspec.json.decode(raw)
     body = {k: v for k, v in event.items() if k not in EVENT_FIELDS and k not in ("kind", "agent", "sessionId")}
     data = EventInput(
@@ -320,8 +356,8 @@ async def _import_line(
     try:
         appended = await agent.append_event(user_id, record.session_id, data)
     except NotFound:
-        return kind, "no agent session of this id is yours (import its session first)"
-    return kind, "added" if appended.created else "kept"
+        return "no agent session of this id is yours (import its session first)"
+    return "added" if appended.created else "kept"
 
 
 async def _erase(erase: Any, user_id: str) -> StoreReceipt:

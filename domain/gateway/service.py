@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from domain.checks import check_id, epoch_ms
@@ -59,6 +59,51 @@ class SavedTask:
 
 WHOLE_READ = Batches()
 ADDED, KEPT = "added", "kept"
+Importable = Session | ChatTask | Feedback
+
+
+def check_importable(record: Importable) -> None:
+    """What an imported record must be before any store sees it; InvalidInput naming the field if not."""
+    if isinstance(record, Session):
+        check_id("id", record.id)
+        if record.name is not None:
+            session_name(record.name)
+    elif isinstance(record, ChatTask):
+        check_id("sessionId", record.session_id)
+        check_id("taskId", record.id)
+        parse_bubbles(record.message_bubbles)
+        parse_metadata(record.task_metadata)
+    else:
+        check_id("id", record.id)
+        check_id("sessionId", record.session_id)
+        check_id("taskId", record.task_id)
+
+
+async def _import(uow: GatewayUnitOfWork, user_id: str, record: Importable) -> str:
+    """One record as the caller's: "added", "kept" (already there: twice changes nothing), or why it
+    is refused (an id another user holds is never overwritten)."""
+    if isinstance(record, Session):
+        stored = await uow.sessions.get(record.id)
+        if stored is not None:
+            return KEPT if stored.user_id == user_id else "the session id is another user's"
+        if await uow.sessions.buried(record.id):
+            return "a session of this id was deleted"
+        await uow.sessions.add(replace(record, user_id=user_id))
+    elif isinstance(record, ChatTask):
+        session = await uow.sessions.get(record.session_id, for_update=True)
+        if session is None or session.user_id != user_id:
+            return "no session of this id is yours (import its session first)"
+        held = await uow.tasks.get(record.id)
+        if held is not None:
+            mine = held.user_id == user_id and held.session_id == record.session_id
+            return KEPT if mine else "the task id is another user's or another session's"
+        await uow.tasks.add(replace(record, user_id=user_id))
+    else:
+        feedback = await uow.feedback.get(record.id)
+        if feedback is not None:
+            return KEPT if feedback.user_id == user_id else "the feedback id is another user's"
+        await uow.feedback.add(replace(record, user_id=user_id))
+    return ADDED
 
 
 class GatewayService:
@@ -240,48 +285,16 @@ class GatewayService:
     # its id and times, and is "added", "kept" (already there: importing twice changes nothing) or
     # refused with a reason (an id another user holds is never overwritten).
 
-    async def import_session(self, user_id: str, session: Session) -> str:
-        check_id("id", session.id)
-        if session.name is not None:
-            session_name(session.name)
+    async def import_records(self, user_id: str, records: Sequence[Importable]) -> list[str]:
+        """Records of an export, in one transaction, in their order (a session before its tasks):
+        each one's outcome. Every record is checked first: one that is invalid raises and none is
+        written (check_importable, to find which)."""
+        for record in records:
+            check_importable(record)
         async with self._store.unit_of_work() as uow:
-            stored = await uow.sessions.get(session.id)
-            if stored is not None:
-                return KEPT if stored.user_id == user_id else "the session id is another user's"
-            if await uow.sessions.buried(session.id):
-                return "a session of this id was deleted"
-            await uow.sessions.add(replace(session, user_id=user_id))
+            outcomes = [await _import(uow, user_id, record) for record in records]
             await uow.commit()
-        return ADDED
-
-    async def import_task(self, user_id: str, task: ChatTask) -> str:
-        check_id("sessionId", task.session_id)
-        check_id("taskId", task.id)
-        parse_bubbles(task.message_bubbles)
-        parse_metadata(task.task_metadata)
-        async with self._store.unit_of_work() as uow:
-            session = await uow.sessions.get(task.session_id, for_update=True)
-            if session is None or session.user_id != user_id:
-                return "no session of this id is yours (import its session first)"
-            stored = await uow.tasks.get(task.id)
-            if stored is not None:
-                mine = stored.user_id == user_id and stored.session_id == task.session_id
-                return KEPT if mine else "the task id is another user's or another session's"
-            await uow.tasks.add(replace(task, user_id=user_id))
-            await uow.commit()
-        return ADDED
-
-    async def import_feedback(self, user_id: str, feedback: Feedback) -> str:
-        check_id("id", feedback.id)
-        check_id("sessionId", feedback.session_id)
-        check_id("taskId", feedback.task_id)
-        async with self._store.unit_of_work() as uow:
-            stored = await uow.feedback.get(feedback.id)
-            if stored is not None:
-                return KEPT if stored.user_id == user_id else "the feedback id is another user's"
-            await uow.feedback.add(replace(feedback, user_id=user_id))
-            await uow.commit()
-        return ADDED
+        return outcomes
 
     # Chat tasks -------------------------------------------------------------------------------
 
