@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from domain.agent.model import Behavior
 from domain.agent.service import AgentService, EventInput
 from domain.gateway.model import ChatTask
 from domain.gateway.service import GatewayService, TaskInput
+from domain.paging import PageRequest
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.gateway.store import SqlGatewayStore
@@ -235,3 +237,46 @@ def test_copy_says_what_it_cannot_do(tmp_path: Path) -> None:
     secret = copy(empty, "postgresql://u:hunter2@127.0.0.1:9/x", "--lineage", "gateway")
     assert secret.returncode == 1 and "hunter2" not in secret.stdout + secret.stderr
     assert "Traceback" not in missing.stderr + nothing.stderr + same.stderr + bad.stderr + secret.stderr
+
+
+async def _what_alice_has(url: str) -> tuple[Any, ...]:
+    gateway_store, agent_store = SqlGatewayStore.at(url), SqlAgentStore.at(url, "a")
+    try:
+        gateway, agent = GatewayService(gateway_store), AgentService("a", agent_store, Behavior.PERSISTENT)
+        sessions = (await gateway.list_sessions("alice", PageRequest())).items
+        tasks = [(await gateway.list_tasks("alice", s.id)).items for s in sessions]
+        trip = await agent.get_session("alice", "trip")
+        return sessions, tasks, trip.session, trip.state, trip.events
+    finally:
+        await gateway_store.close()
+        await agent_store.close()
+
+
+async def _fill(url: str) -> None:
+    store = SqlGatewayStore.at(url)
+    try:
+        gateway = GatewayService(store)
+        for n in range(3):
+            await gateway.create_session("alice", session_id=f"s{n}", name=f"Große Straße {n} 😀")
+            await gateway.save_task("alice", f"s{n}", TaskInput(f"t{n}", BUBBLES, "How warm is Lisbon?"))
+        await gateway.delete_session("alice", "s2")
+    finally:
+        await store.close()
+    await _agent_events(url)
+
+
+@pytest.mark.parametrize(("source_kind", "target_kind"), [("postgres", "mysql"), ("mysql", "sqlite")])
+def test_a_store_moves_between_any_two_databases(tmp_path: Path, source_kind: str, target_kind: str) -> None:
+    with ExitStack() as stack:
+        urls = [
+            f"sqlite:///{tmp_path / 'target.db'}" if kind == "sqlite" else stack.enter_context(fresh_database(kind))
+            for kind in (source_kind, target_kind)
+        ]
+        source, target = urls
+        for lineage in ("gateway", "agent"):
+            migrate.upgrade(lineage, source)
+        asyncio.run(_fill(source))
+        copied = copy(source, target)
+        assert copied.returncode == 0, copied.stdout + copied.stderr
+        assert copied.stdout.count("checksums equal") == 9  # 4 gateway tables, 5 agent tables
+        assert asyncio.run(_what_alice_has(target)) == asyncio.run(_what_alice_has(source))
