@@ -142,7 +142,7 @@ def test_a_browser_without_identity_gets_a_signed_cookie(tmp_path: Path) -> None
         # Tampered: treated as absent, so a new anonymous user who sees nothing of the first.
         cookie = client.cookies["session_store"]
         client.cookies.clear()
-        tampered = client.get("/api/v1/sessions", cookies={"session_store": cookie[:-3] + "abc"})
+        tampered = client.get("/api/v1/sessions", headers={"cookie": f"session_store={cookie[:-3]}abc"})
         assert tampered.status_code == 200 and tampered.json()["data"] == []
 
 
@@ -151,10 +151,10 @@ def test_instances_sharing_keys_accept_each_others_cookies_across_rotation(tmp_p
         first.post("/api/v1/sessions", json={"id": "s1"})
         cookie = first.cookies["session_store"]
     with make_client(AuthConfig(), tmp_path, store="sql", keys=["new", "old"]) as second:
-        listed = second.get("/api/v1/sessions", cookies={"session_store": cookie}).json()["data"]
+        listed = second.get("/api/v1/sessions", headers={"cookie": f"session_store={cookie}"}).json()["data"]
         assert [s["id"] for s in listed] == ["s1"]
     with make_client(AuthConfig(), tmp_path, store="sql", keys=["new"]) as third:
-        assert third.get("/api/v1/sessions", cookies={"session_store": cookie}).json()["data"] == []
+        assert third.get("/api/v1/sessions", headers={"cookie": f"session_store={cookie}"}).json()["data"] == []
 
 
 def test_ephemeral_to_persistent_keeps_the_browser_working(tmp_path: Path) -> None:
