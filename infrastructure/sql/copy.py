@@ -53,6 +53,8 @@ LINEAGE_TABLES: dict[str, MetaData] = {
     "platform": platform_metadata,
 }
 DEFAULT_BATCH = 500
+BATCH_BYTES = 16 * 1024 * 1024  # text a batch holds at most, beyond its first row
+ROWS_A_FETCH = 5
 
 _progress = Table(
     "session_store_copy",
@@ -220,15 +222,23 @@ def _key(table: Table, row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _batches(engine: Engine, table: Table, size: int, after: tuple[Any, ...] | None) -> Iterator[list[dict[str, Any]]]:
-    """The source's rows in primary-key order, `size` at a time, from after the key `after`; each
-    batch read on its own connection, so no transaction stays open on the source between them."""
+    """The source's rows in primary-key order, `size` at a time but no more than BATCH_BYTES of text
+    (a chat task can be megabytes), from after the key `after`; each batch read on its own connection,
+    so no transaction stays open on the source between them."""
     key = list(table.primary_key.columns)
     while True:
         statement = select(table).order_by(*key).limit(size)
         if after is not None:
             statement = statement.where(_row_key(key) > _row_key(after))
+        rows: list[dict[str, Any]] = []
         with engine.connect() as db:
-            rows = [dict(row._mapping) for row in db.execute(statement)]
+            found, held = db.execution_options(yield_per=ROWS_A_FETCH).execute(statement), 0
+            for row in found:
+                rows.append(dict(row._mapping))
+                held += sum(len(value) for value in rows[-1].values() if isinstance(value, str))
+                if held >= BATCH_BYTES:
+                    break
+            found.close()
         if not rows:
             return
         yield rows

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -27,6 +28,7 @@ from domain.gateway.service import GatewayService, TaskInput
 from domain.paging import PageRequest
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
+from infrastructure.sql.copy import copy_lineage
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from infrastructure.sql.gateway.tables import chat_tasks, deleted_sessions, feedback, sessions
 from tests.databases import fresh_database
@@ -280,3 +282,27 @@ def test_a_store_moves_between_any_two_databases(tmp_path: Path, source_kind: st
         assert copied.returncode == 0, copied.stdout + copied.stderr
         assert copied.stdout.count("checksums equal") == 9  # 4 gateway tables, 5 agent tables
         assert asyncio.run(_what_alice_has(target)) == asyncio.run(_what_alice_has(source))
+
+
+@pytest.mark.parametrize("target_kind", ["postgres", "mysql"])
+def test_large_tasks_are_copied_a_few_at_a_time(tmp_path: Path, target_kind: str) -> None:
+    """40 tasks of 4 MB (160 MB): a batch holds about 16 MB of them, not the 500 rows it may."""
+    source = f"sqlite:///{tmp_path / 'large.db'}"
+    migrate.upgrade("gateway", source)
+    engine = migrate.migration_engine(source)
+    with engine.begin() as db:
+        db.execute(insert(sessions).values(id="big", user_id="alice", created_time=T0, updated_time=T0))
+        for n in range(40):
+            bubbles = json.dumps([{"type": "agent", "text": f"{n:02}" + "w" * (4 * 1024 * 1024)}])
+            task = {"id": f"t{n:02}", "session_id": "big", "user_id": "alice", "message_bubbles": bubbles}
+            db.execute(insert(chat_tasks).values(task | {"created_time": T0 + n, "updated_time": T0 + n}))
+    engine.dispose()
+    with fresh_database(target_kind) as target:
+        tracemalloc.start()
+        try:
+            outcome = copy_lineage("gateway", source, target)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert outcome.verified and [t.target_rows for t in outcome.tables if t.name == "chat_tasks"] == [40]
+        assert peak < 80 * 1024 * 1024, f"{peak / 2**20:.0f} MB held at once to copy 160 MB"
