@@ -26,16 +26,20 @@ from domain.agent.service import AgentService, EventInput
 from domain.gateway.model import ChatTask
 from domain.gateway.service import GatewayService, TaskInput
 from domain.paging import PageRequest
+from domain.platform.model import DeploymentStatus
+from domain.platform.service import PlatformService
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.copy import copy_lineage
 from infrastructure.sql.gateway.store import SqlGatewayStore
 from infrastructure.sql.gateway.tables import chat_tasks, deleted_sessions, feedback, sessions
+from infrastructure.sql.platform.store import SqlPlatformStore
 from tests.databases import fresh_database
 from tests.e2e.server import Server, one_database_config
 
 T0 = 1_700_000_000_000
 BUBBLES = json.dumps([{"type": "agent", "text": "hello"}])
+KEY = "copy-key-" + "k" * 32
 
 
 def copy(source: str, target: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -306,3 +310,34 @@ def test_large_tasks_are_copied_a_few_at_a_time(tmp_path: Path, target_kind: str
             tracemalloc.stop()
         assert outcome.verified and [t.target_rows for t in outcome.tables if t.name == "chat_tasks"] == [40]
         assert peak < 80 * 1024 * 1024, f"{peak / 2**20:.0f} MB held at once to copy 160 MB"
+
+
+async def _platform(url: str, fill: bool) -> tuple[Any, ...]:
+    """With `fill`: an agent, a connector with a password and a deployment, sealed under KEY. What
+    the registry reads back, in clear."""
+    store = SqlPlatformStore.at(url, [KEY])
+    platform = PlatformService(store)
+    try:
+        if fill:
+            agent = await platform.create_agent("helper", "answers", {"model": "m"})
+            await platform.create_connector("mail", "smtp", {"password": "hunter2"})
+            await platform.create_deployment(agent.id, DeploymentStatus.RUNNING, {"replicas": 2})
+        return (
+            (await platform.list_agents(PageRequest())).items,
+            (await platform.list_connectors(PageRequest())).items,
+            (await platform.list_deployments(PageRequest())).items,
+        )
+    finally:
+        await store.close()
+
+
+def test_the_platform_registry_is_copied_sealed(tmp_path: Path, postgres: str) -> None:
+    source = f"sqlite:///{tmp_path / 'platform.db'}"
+    migrate.upgrade("platform", source)
+    before = asyncio.run(_platform(source, fill=True))
+    copied = copy(source, postgres, "--lineage", "platform")
+    assert copied.returncode == 0, copied.stdout + copied.stderr
+    assert copied.stdout.count("checksums equal") == 3
+    with psycopg.connect(postgres) as db:
+        assert "hunter2" not in str(db.execute("SELECT config FROM platform_connectors").fetchall())
+    assert asyncio.run(_platform(postgres, fill=False)) == before  # the same key reads them
