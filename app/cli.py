@@ -177,6 +177,12 @@ class CannotListen(Exception):
     pass
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return int(value)
+
+
 def _port(value: int | str) -> int:
     try:
         port = int(value)
@@ -431,7 +437,7 @@ def parser() -> argparse.ArgumentParser:
     copying.add_argument(
         "--merge", action="store_true", help="add to a target that holds rows already (none is overwritten)"
     )
-    copying.add_argument("--batch", type=int, default=copy.DEFAULT_BATCH, help="rows a transaction")
+    copying.add_argument("--batch", type=_positive, default=copy.DEFAULT_BATCH, help="rows a transaction (default 500)")
     db.set_defaults(run=cmd_db)
     return root
 

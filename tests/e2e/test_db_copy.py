@@ -240,6 +240,8 @@ def test_copy_says_what_it_cannot_do(tmp_path: Path) -> None:
     assert same.returncode == 1 and "the same database" in same.stderr
     bad = copy("nonsense://x", empty)
     assert bad.returncode == 1 and "unsupported database 'nonsense'" in bad.stderr
+    zero = copy(empty, f"sqlite:///{tmp_path / 'other.db'}", "--batch", "0")
+    assert zero.returncode == 2 and "at least 1" in zero.stderr
     secret = copy(empty, "postgresql://u:hunter2@127.0.0.1:9/x", "--lineage", "gateway")
     assert secret.returncode == 1 and "hunter2" not in secret.stdout + secret.stderr
     assert "Traceback" not in missing.stderr + nothing.stderr + same.stderr + bad.stderr + secret.stderr
