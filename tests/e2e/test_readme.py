@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from infrastructure.config.loader import load_config
 from tests.e2e.server import Server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -47,3 +48,13 @@ def test_the_quick_start_works_as_written(tmp_path: Path) -> None:
         assert again.json()["tasks"] == history["tasks"]
     finally:
         server.stop()
+
+
+def test_the_configuration_shown_loads_with_every_key_it_names(tmp_path: Path) -> None:
+    section = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    found = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert found, "the README's configuration has no yaml block"
+    (tmp_path / "c.yaml").write_text(found.group(1))
+    config = load_config(tmp_path / "c.yaml", environ={})
+    assert config.retention.gateway_days == 90 and config.server.max_import_size == 1024**3
+    assert [agent.name for agent in config.agents or []] == ["agent-a"]
