@@ -322,7 +322,7 @@ def _report_copy(outcome: LineageCopy) -> bool:
         moved = f"{table.copied:,} copied" + (f", {table.already_there:,} already there" if table.already_there else "")
         if table.differing:
             shown = ", ".join(table.differing[:5]) + (", ..." if len(table.differing) > 5 else "")
-            moved += f", {len(table.differing):,} held by the target with other values, left as they are ({shown})"
+            moved += f", {len(table.differing):,} not as in the source, the target's left as they are ({shown})"
         if table.verified:
             check = f"{table.target_rows:,} rows on both sides, checksums equal ({table.target_checksum[:12]})"
         else:

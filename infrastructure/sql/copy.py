@@ -65,6 +65,7 @@ _progress = Table(
     Column("last_key", Text),  # JSON: the last copied row's primary key, in the source's order
     Column("copied", BigInteger, nullable=False),
     Column("done", Boolean, nullable=False),
+    Column("merge", Boolean, nullable=False),  # a copy begun with --merge resumes as one
 )
 
 
@@ -77,7 +78,9 @@ class TableCopy:
     name: str
     copied: int = 0
     already_there: int = 0  # rows the target held already, equal to the source's
-    differing: list[str] = field(default_factory=list)  # keys the target holds with other values
+    # After a merge: the source's rows the target does not hold as the source does, by key, with why
+    # (it holds other values under that key; or the row was held back, a row it belongs to differing).
+    differing: list[str] = field(default_factory=list)
     source_rows: int = 0
     target_rows: int = 0
     source_checksum: str = ""
@@ -137,10 +140,13 @@ def copy_lineage(
     try:
         with target.begin() as db:
             _progress.create(db, checkfirst=True)
-        resumed = _start(lineage, tables, source_url, target, merge=merge)
+        resumed, merge = _start(lineage, tables, source_url, target, merge=merge)
         copies = [_copy_table(lineage, table, source, target, batch, progress, merge) for table in tables]
         for copied in copies:
-            _verify(LINEAGE_TABLES[lineage].tables[copied.name], source, target, copied)
+            table = LINEAGE_TABLES[lineage].tables[copied.name]
+            _verify(table, source, target, copied)
+            if merge:  # from the rows themselves: a resumed merge knows nothing of the run before
+                copied.differing = _not_as_in_source(table, source, target)
         outcome = LineageCopy(lineage, resumed, copies, merge)
         if outcome.verified:
             with target.begin() as db:
@@ -159,9 +165,9 @@ def _fingerprint(url: str) -> str:
     return hashlib.sha256(redact(url).encode()).hexdigest()[:32]
 
 
-def _start(lineage: str, tables: Sequence[Table], source_url: str, target: Engine, *, merge: bool) -> bool:
-    """Whether an earlier copy of this lineage from this source resumes here; refuses a target that
-    holds rows of its own unless `merge`."""
+def _start(lineage: str, tables: Sequence[Table], source_url: str, target: Engine, *, merge: bool) -> tuple[bool, bool]:
+    """Whether an earlier copy of this lineage from this source resumes here, and whether this one
+    merges (as the earlier did, or as asked); refuses a target that holds rows of its own unless `merge`."""
     with target.begin() as db:
         earlier = db.execute(select(_progress).where(_progress.c.lineage == lineage)).all()
         if earlier:
@@ -170,7 +176,7 @@ def _start(lineage: str, tables: Sequence[Table], source_url: str, target: Engin
                     f"the target holds an unfinished copy of the {lineage} store from another source: "
                     "finish that one (run it again) or start on an empty database"
                 )
-            return True
+            return True, merge or any(row.merge for row in earlier)
         holding = [t.name for t in tables if db.execute(select(func.count()).select_from(t)).scalar()]
         if holding and not merge:
             raise CopyRefused(
@@ -179,9 +185,9 @@ def _start(lineage: str, tables: Sequence[Table], source_url: str, target: Engin
             )
         fingerprint = _fingerprint(source_url)
         for table in tables:
-            values = {"lineage": lineage, "table_name": table.name, "source": fingerprint, "copied": 0, "done": False}
-            db.execute(insert(_progress).values(values))
-        return False
+            values = {"lineage": lineage, "table_name": table.name, "source": fingerprint, "copied": 0}
+            db.execute(insert(_progress).values(values | {"done": False, "merge": merge}))
+        return False, merge
 
 
 def _copy_table(
@@ -203,7 +209,7 @@ def _copy_table(
     for read in _batches(source, table, batch, after):
         with target.begin() as db:
             if merge:  # else the target held none of these rows: each batch commits with its progress
-                rows = _without_foreign_parents(table, read, source, target, copied)
+                rows = _without_foreign_parents(table, read, source, target)
                 fresh = _insert_missing(db, table, rows, copied) if rows else 0
             else:
                 db.execute(insert(table), read)
@@ -250,21 +256,22 @@ def _row_key(parts: Sequence[Any]) -> Any:
     return parts[0] if len(parts) == 1 else tuple_(*parts)
 
 
-def _insert_missing(db: Connection, table: Table, rows: list[dict[str, Any]], copied: TableCopy) -> int:
-    """Insert the rows the target has not; count those it has, equal or not. How many were inserted."""
+def _held(db: Connection, table: Table, rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The rows `db` holds under the keys of `rows`, by key."""
     key = list(table.primary_key.columns)
     keys = [_key(table, row) for row in rows]
-    present = {
-        _key(table, dict(row._mapping)): dict(row._mapping)
-        for row in db.execute(select(table).where(_row_key(key).in_(keys if len(key) > 1 else [k for (k,) in keys])))
-    }
+    matching = _row_key(key).in_(keys if len(key) > 1 else [k for (k,) in keys])
+    return {_key(table, dict(row._mapping)): dict(row._mapping) for row in db.execute(select(table).where(matching))}
+
+
+def _insert_missing(db: Connection, table: Table, rows: list[dict[str, Any]], copied: TableCopy) -> int:
+    """Insert the rows the target has not; count those it has as they are. How many were inserted."""
+    present = _held(db, table, rows)
     missing = [row for row in rows if _key(table, row) not in present]
     for row in rows:
         held = present.get(_key(table, row))
         if held is not None and held == row:
             copied.already_there += 1
-        elif held is not None:
-            copied.differing.append("/".join(str(part) for part in _key(table, row)))
     if missing:
         db.execute(insert(table), missing)
     return len(missing)
@@ -283,10 +290,10 @@ def _references(table: Table) -> list[tuple[list[str], Table, list[str]]]:
 
 
 def _without_foreign_parents(
-    table: Table, rows: list[dict[str, Any]], source: Engine, target: Engine, copied: TableCopy
+    table: Table, rows: list[dict[str, Any]], source: Engine, target: Engine
 ) -> list[dict[str, Any]]:
     """The rows whose parents the target holds as the source does (or not at all): a task of a session
-    the target holds as someone else's stays out, reported, as that session does."""
+    the target holds as someone else's stays out, as that session does (both reported at the end)."""
     for columns, parent, parent_columns in _references(table):
         wanted = list({tuple(row[c] for c in columns) for row in rows})
         key = [parent.c[name] for name in parent_columns]
@@ -297,11 +304,23 @@ def _without_foreign_parents(
                 found = (dict(row._mapping) for row in db.execute(select(parent).where(matching)))
                 held.append({tuple(row[c] for c in parent_columns): row for row in found})
         theirs = {k for k, row in held[1].items() if k in held[0] and held[0][k] != row}
-        for row in rows:
-            if tuple(row[c] for c in columns) in theirs:
-                copied.differing.append(f"{'/'.join(str(p) for p in _key(table, row))} (its {parent.name} row differs)")
         rows = [row for row in rows if tuple(row[c] for c in columns) not in theirs]
     return rows
+
+
+def _not_as_in_source(table: Table, source: Engine, target: Engine) -> list[str]:
+    """The keys of the source's rows that the target lacks or holds with other values, with why."""
+    found = []
+    for rows in _batches(source, table, DEFAULT_BATCH, None):
+        with target.connect() as db:
+            held = _held(db, table, rows)
+        for row in rows:
+            key = "/".join(str(part) for part in _key(table, row))
+            if _key(table, row) not in held:
+                found.append(f"{key} (held back: a row it belongs to differs)")
+            elif held[_key(table, row)] != row:
+                found.append(f"{key} (the target's differs)")
+    return found
 
 
 def checksum(engine: Engine, table: Table, batch: int = 5000) -> tuple[int, str]:

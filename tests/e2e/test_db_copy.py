@@ -205,8 +205,8 @@ def test_a_target_with_rows_is_refused_or_merged_into_without_overwriting(tmp_pa
 
         merged = copy(source, target, "--lineage", "gateway", "--merge")
         assert merged.returncode == 1, merged.stdout  # not everything of the source is in the target
-        assert "sessions: 1 copied" in merged.stdout and "clash" in merged.stdout
-        assert "alice-t (its sessions row differs)" in merged.stdout
+        assert "sessions: 1 copied" in merged.stdout and "clash (the target's differs)" in merged.stdout
+        assert "alice-t (held back: a row it belongs to differs)" in merged.stdout
         assert "does NOT match its source" in merged.stdout
 
         directory = tmp_path / "server"
@@ -343,3 +343,39 @@ def test_the_platform_registry_is_copied_sealed(tmp_path: Path, postgres: str) -
     with psycopg.connect(postgres) as db:
         assert "hunter2" not in str(db.execute("SELECT config FROM platform_connectors").fetchall())
     assert asyncio.run(_platform(postgres, fill=False)) == before  # the same key reads them
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_a_merge_cut_off_resumes_as_a_merge(tmp_path: Path) -> None:
+    source, target = (f"sqlite:///{tmp_path / name}" for name in ("source.db", "target.db"))
+    migrate.upgrade("gateway", source)
+    asyncio.run(_alice_and_bob(source, "alice"))
+    engine = migrate.migration_engine(source)
+    with engine.begin() as db:
+        rows = [
+            {"id": f"t{n}", "session_id": "alice-own", "user_id": "alice", "message_bubbles": BUBBLES}
+            | {"created_time": n, "updated_time": n}
+            for n in range(1200)
+        ]
+        db.execute(insert(chat_tasks), rows)
+    engine.dispose()
+    migrate.upgrade("gateway", target)
+    asyncio.run(_alice_and_bob(target, "bob"))
+
+    def cut_off(line: str) -> None:
+        if line.startswith("gateway.chat_tasks"):
+            raise Interrupted(line)
+
+    with pytest.raises(Interrupted):
+        copy_lineage("gateway", source, target, merge=True, batch=500, progress=cut_off)
+    resumed = copy_lineage("gateway", source, target)  # run again as it was begun, --merge or not
+    assert resumed.resumed and resumed.merge
+    tables = {table.name: table for table in resumed.tables}
+    # What the first run found is found again: bob's "clash" is not alice's, her task in it held back.
+    assert tables["sessions"].differing == ["clash (the target's differs)"]
+    assert tables["chat_tasks"].differing == ["alice-t (held back: a row it belongs to differs)"]
+    assert not resumed.verified
+    assert (tables["chat_tasks"].copied, tables["chat_tasks"].target_rows) == (1200, 1201)  # + bob's own
