@@ -310,7 +310,11 @@ def cmd_copy(args: argparse.Namespace) -> int:
     verified = True
     for lineage in lineages:
         print(f"copying the {lineage} store: {redact(source)} -> {redact(target)}", flush=True)
-        outcome = copy.copy_lineage(lineage, source, target, merge=args.merge, batch=args.batch, progress=progress)
+        try:
+            outcome = copy.copy_lineage(lineage, source, target, merge=args.merge, batch=args.batch, progress=progress)
+        except KeyboardInterrupt:
+            print("session-store: copy interrupted; run the same command again to resume", file=sys.stderr)
+            return 130
         verified = _report_copy(outcome) and verified
     return 0 if verified else 1
 
