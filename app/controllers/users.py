@@ -128,7 +128,9 @@ class UserDataController(Controller):
         "account: the user ids in the file are replaced by the caller's; ids and times are kept. Importing the "
         "same file twice changes nothing the second time (`kept`). A record whose id another user holds is "
         "skipped and reported, never overwritten. A malformed line stops the import with a 422 naming its line "
-        "number; the lines before it stay imported.",
+        "number; the lines before it stay imported. The body is read line by line, so a whole export may be "
+        "larger than `server.max_body_size`, which bounds each line; `server.max_import_size` bounds the body "
+        "(413 past either, the lines before it imported).",
         status_code=200,
         responses=errors(413, 422, 503),
         operation_class=_NdjsonBody,
