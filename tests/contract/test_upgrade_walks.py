@@ -1,9 +1,11 @@
 """Upgrades lose nothing: for each lineage and each of its revisions, a database migrated to that
 revision is filled as that revision stores its rows (only the columns it has), then upgraded to head,
-and every row is there and reads back through the use cases. On SQLite, PostgreSQL and MariaDB."""
+and every row is there and reads back through the use cases and through the HTTP API. On SQLite,
+PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -13,8 +15,10 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
+from litestar.testing import TestClient
 from sqlalchemy import inspect, text
 
+from app.factory import create_app
 from domain.agent.model import Behavior
 from domain.agent.service import AgentService, EventInput
 from domain.gateway.model import FeedbackType
@@ -22,6 +26,7 @@ from domain.gateway.service import GatewayService
 from domain.paging import PageRequest
 from domain.platform.service import PlatformService
 from domain.ports import FeedbackFilter
+from infrastructure.config.model import AgentConfig, Config, PlatformServiceConfig, SessionServiceConfig, StoreType
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.gateway.store import SqlGatewayStore
@@ -127,6 +132,7 @@ WORDS = {  # from revision 0005: the words, separated by spaces
 
 
 PLATFORM_CONFIG = {"model": "gemini", "temperature": 0.2, "apiKey": "k-123"}
+PLATFORM_KEY = "walk-key-" + "k" * 32
 # Configs were kept in clear before they were sealed (the vault still opens those).
 PLATFORM_ROWS: list[tuple[str, dict[str, Any]]] = [
     (
@@ -214,7 +220,7 @@ async def gateway_reads_back(url: str) -> None:
 
 
 async def platform_reads_back(url: str) -> None:
-    store = SqlPlatformStore.at(url, ["walk-key-" + "k" * 32])
+    store = SqlPlatformStore.at(url, [PLATFORM_KEY])
     platform = PlatformService(store)
     try:
         agent = await platform.get_agent("a1")
@@ -260,3 +266,29 @@ async def test_rows_stored_at_a_revision_survive_the_upgrade_to_head(
         migrate.upgrade(lineage, url)
         reads_back = {"gateway": gateway_reads_back, "agent": agent_reads_back, "platform": platform_reads_back}
         await reads_back[lineage](url)
+        await asyncio.to_thread(reads_back_over_http, lineage, url)
+
+
+def reads_back_over_http(lineage: str, url: str) -> None:
+    """The same rows through the HTTP API, as a client reads them after the upgrade."""
+    store = SessionServiceConfig(StoreType.SQL, url)
+    config = Config(
+        session_service=store if lineage == "gateway" else SessionServiceConfig(StoreType.MEMORY),
+        agents=[AgentConfig("helper", store)] if lineage == "agent" else [],
+        platform_service=PlatformServiceConfig(url if lineage == "platform" else None),
+    )
+    with TestClient(create_app(config, platform_keys=[PLATFORM_KEY])) as client:
+        u1 = {"X-User-Id": "u1"}
+        if lineage == "gateway":
+            session = client.get("/api/v1/sessions/s1", headers=u1).json()["data"]
+            assert (session["name"], session["agentId"], session["createdTime"]) == ("Große Straße", "A", 1000)
+            (task,) = client.get("/api/v1/sessions/s1/chat-tasks", headers=u1).json()["tasks"]
+            assert (task["taskId"], task["userMessage"], task["createdTime"]) == ("t1", "How warm is Lisbon?", 1500)
+            assert [f["id"] for f in client.get("/api/v1/feedback", headers=u1).json()] == ["f1"]
+        elif lineage == "agent":
+            view = client.get("/api/v1/agents/helper/sessions/s1", headers=u1).json()
+            assert view["state"] == {"k": 1, "app:tone": "warm", "user:name": "Ana"}
+            assert [e["id"] for e in view["events"]] == ["e1", "e2"]  # e2: appended by the use case read above
+        else:
+            agent = client.get("/api/v1/platform/agents/a1").json()
+            assert (agent["name"], agent["createdTime"]) == ("helper", 1000)
