@@ -157,7 +157,7 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
             415, "Unsupported Media Type", f"the request body must be application/json, not {media_type or 'untyped'}"
         )
     if media_type == "application/x-ndjson":
-        return  # an import: read line by line by its handler, which checks each line (_import_line)
+        return  # an import: read line by line by its handler, which checks each line (users._Importer.line)
     body = await request.body()
     if b"\\u0000" in body:  # JSON's only way to carry a NUL; a decoder error is the handler's to report
         try:

@@ -87,6 +87,16 @@ def empty_tables(url: str, *tables: str) -> None:
         engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database on each SQL backend, dropped after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    with fresh_database(request.param) as url:
+        yield url
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path

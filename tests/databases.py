@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from infrastructure.sql.urls import sync_url
@@ -51,3 +51,18 @@ def fresh_database(kind: str) -> Iterator[str]:
             else:
                 connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
         admin.dispose()
+
+
+def rows_of(url: str, user: str) -> dict[str, int]:
+    """Every table of the database with a user_id column: how many of its rows are the user's."""
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as db:
+            found = {}
+            for table in inspect(db).get_table_names():
+                if "user_id" in {c["name"] for c in inspect(db).get_columns(table)}:
+                    count = db.execute(text(f"SELECT count(*) FROM {table} WHERE user_id = :u"), {"u": user})
+                    found[table] = int(count.scalar_one())
+            return found
+    finally:
+        engine.dispose()

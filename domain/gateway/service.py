@@ -254,6 +254,8 @@ class GatewayService:
         while stale is not None:
             async with self._store.unit_of_work() as uow:
                 ids = await uow.sessions.stale(stale, batch)
+                if not ids:
+                    break
                 await uow.feedback.delete_for_sessions(ids)
                 await uow.tasks.delete_for_sessions(ids)
                 await uow.sessions.delete(ids)

@@ -97,6 +97,12 @@ class Backend(ABC):
     def migration_lock(engine: Engine, url: str, name: str) -> AbstractContextManager[None]:
         """Held while one process migrates; raises LockTimeout when another holds it too long."""
 
+    @staticmethod
+    def deadlocked(exc: BaseException) -> bool:
+        """Whether the database rolled back `exc`'s transaction as a deadlock's victim (SQLAlchemy's
+        error or the driver's own); SQLite has no deadlocks, only its busy timeout."""
+        return False
+
 
 def backend_for(url: str) -> type[Backend]:
     """The module of the database at `url` (`sqlite:///`, `postgresql://`, `mysql+pymysql://`)."""

@@ -112,7 +112,7 @@ def upgrade(lineage: str, url: str, root: Path = MIGRATIONS, to: str = "head") -
                     # Instances still serving while one migrates can deadlock with a revision's ALTER
                     # (a write takes its tables in another order); the database rolls the revision
                     # back whole, the revisions before it stay, and the upgrade goes on from there.
-                    if not deadlocked(exc) or attempt == MIGRATION_ATTEMPTS:
+                    if not backend_for(url).deadlocked(exc) or attempt == MIGRATION_ATTEMPTS:
                         raise
                     time.sleep(attempt * 0.5)
             raise AssertionError("unreachable")  # pragma: no cover
@@ -123,16 +123,6 @@ def upgrade(lineage: str, url: str, root: Path = MIGRATIONS, to: str = "head") -
 
 
 MIGRATION_ATTEMPTS = 3
-_DEADLOCK_SQLSTATE = "40P01"  # PostgreSQL
-_ER_LOCK_DEADLOCK = 1213  # MySQL/MariaDB
-
-
-def deadlocked(exc: SQLAlchemyError) -> bool:
-    cause = getattr(exc, "orig", None)
-    if getattr(cause, "sqlstate", None) == _DEADLOCK_SQLSTATE:
-        return True
-    args: tuple[Any, ...] = getattr(cause, "args", ())
-    return bool(args) and args[0] == _ER_LOCK_DEADLOCK
 
 
 def migration_engine(url: str) -> Engine:

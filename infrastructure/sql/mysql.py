@@ -183,6 +183,7 @@ def _tasks_matching(indexed: bool, unindexed: int) -> Query:
 
 class MysqlBackend(Backend):
     dialect = DIALECT
+    deadlocked = staticmethod(_deadlocked)
 
     def __init__(self, url: str, *, statement_timeout_ms: int | None, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self._pool_size = pool_size

@@ -254,6 +254,10 @@ def _json_or_none(scope: dict[str, Any]) -> str | None:
 class PostgresBackend(Backend):
     dialect = DIALECT
 
+    @staticmethod
+    def deadlocked(exc: BaseException) -> bool:
+        return isinstance(exc.__cause__, psycopg.errors.DeadlockDetected)
+
     def __init__(self, url: str, *, statement_timeout_ms: int | None, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.pool = DriverPool(url, max_size=pool_size, statement_timeout_ms=statement_timeout_ms)
         self.save_task = self._save_task

@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from litestar.testing import TestClient
-from sqlalchemy import create_engine, inspect, text
 
 from app.factory import create_app
 from app.stores import migrate_all
 from infrastructure.config.model import AgentConfig, Config, SessionServiceConfig, StoreType
 from tests.api.conftest import app_config
+from tests.databases import rows_of
 
 BUBBLES = json.dumps([{"type": "agent", "text": "hello"}])
 AGENTS = ("agent-a", "agent-b")
@@ -48,20 +48,6 @@ def app_on(directory: Path) -> Iterator[TestClient]:  # type: ignore[type-arg]
         yield client
 
 
-def rows_of(database: Path, user: str) -> dict[str, int]:
-    engine = create_engine(f"sqlite:///{database}")
-    try:
-        with engine.connect() as connection:
-            found = {}
-            for table in inspect(connection).get_table_names():
-                if "user_id" in {c["name"] for c in inspect(connection).get_columns(table)}:
-                    count = connection.execute(text(f"SELECT count(*) FROM {table} WHERE user_id = :u"), {"u": user})
-                    found[table] = count.scalar_one()
-            return found
-    finally:
-        engine.dispose()
-
-
 def test_everything_of_mine_goes_from_every_table_of_every_store(tmp_path: Path) -> None:
     with app_on(tmp_path) as client:
         fill(client, "alice")
@@ -77,9 +63,9 @@ def test_everything_of_mine_goes_from_every_table_of_every_store(tmp_path: Path)
         }
         databases = [tmp_path / "gateway.db", *(tmp_path / f"{agent}.db" for agent in AGENTS)]
         for database in databases:
-            alices = rows_of(database, "alice")
+            alices = rows_of(f"sqlite:///{database}", "alice")
             assert alices and set(alices.values()) == {0}, (database.name, alices)
-            bobs = rows_of(database, "bob")
+            bobs = rows_of(f"sqlite:///{database}", "bob")
             assert sum(bobs.values()) > 0 and min(bobs.values()) >= 0
         assert client.get("/api/v1/sessions", headers={"X-User-Id": "bob"}).json()["meta"]["pagination"]["count"] == 2
         assert client.get("/api/v1/search/messages?query=hello", headers={"X-User-Id": "alice"}).json()["data"] == []

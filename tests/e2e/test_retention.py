@@ -8,10 +8,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from domain.agent.model import Behavior
 from domain.agent.service import AgentService, EventInput
@@ -21,20 +18,10 @@ from domain.retention import DAY_MS
 from infrastructure.sql import migrate
 from infrastructure.sql.agent.store import SqlAgentStore
 from infrastructure.sql.gateway.store import SqlGatewayStore
-from tests.databases import fresh_database
 from tests.e2e.server import Server, one_database_config
 
 BUBBLES = json.dumps([{"type": "agent", "text": "hello"}])
 RETENTION = "retention: {gateway_days: 30, agent_days: 60, tombstone_days: 30, interval_seconds: 1}\n"
-
-
-@pytest.fixture(params=["sqlite", "postgres", "mysql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    with fresh_database(request.param) as found:
-        yield found
 
 
 async def _seed(url: str) -> None:
@@ -74,7 +61,8 @@ async def _sessions(url: str) -> tuple[list[str], int]:
         await agent_store.close()
 
 
-def test_retention_from_the_command_line_and_in_the_background(url: str, tmp_path: Path) -> None:
+def test_retention_from_the_command_line_and_in_the_background(empty_database: str, tmp_path: Path) -> None:
+    url = empty_database
     config = one_database_config(tmp_path, url)
     config.write_text(config.read_text() + RETENTION)
     for lineage in ("gateway", "agent"):

@@ -5,28 +5,15 @@ leaves no row of the user's in any table of any database, and nobody else's is t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-from sqlalchemy import inspect, text
 
-from infrastructure.sql import migrate
-from tests.databases import fresh_database
+from tests.databases import rows_of
 from tests.e2e.server import Server, one_database_config
 
 BUBBLES = json.dumps([{"type": "agent", "text": "Around 22 degrees in Lisbon in May"}])
 NDJSON = {"content-type": "application/x-ndjson"}
-
-
-@pytest.fixture(params=["sqlite", "postgres", "mysql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    with fresh_database(request.param) as found:
-        yield found
 
 
 def fill(http: httpx.Client, user: str) -> None:
@@ -48,22 +35,8 @@ def server_on(url: str, directory: Path) -> Server:
     return Server(one_database_config(directory, url), directory).start().wait_ready()
 
 
-def rows_of(url: str, user: str) -> dict[str, int]:
-    """Every table of the database with a user_id column: how many rows are the user's."""
-    engine = migrate.migration_engine(url)
-    try:
-        with engine.connect() as db:
-            found = {}
-            for table in inspect(db).get_table_names():
-                if "user_id" in {c["name"] for c in inspect(db).get_columns(table)}:
-                    count = db.execute(text(f"SELECT count(*) FROM {table} WHERE user_id = :u"), {"u": user})
-                    found[table] = int(count.scalar_one())
-            return found
-    finally:
-        engine.dispose()
-
-
-def test_export_import_export_then_delete_everything_of_mine(url: str, tmp_path: Path) -> None:
+def test_export_import_export_then_delete_everything_of_mine(empty_database: str, tmp_path: Path) -> None:
+    url = empty_database
     source = server_on(url, tmp_path / "source")
     fresh = server_on(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path / "fresh")
     try:

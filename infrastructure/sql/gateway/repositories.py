@@ -159,7 +159,8 @@ class SqlSessionRepository(_Repository):
 
     async def unbury(self, before: int, limit: int) -> int:
         keys = [row.id for row in await self._db.rows(_OLD_TOMBSTONES, {"before": before, "limit": limit})]
-        await self._db.run(*delete_in(deleted_sessions.c.id, keys))
+        if keys:
+            await self._db.run(*delete_in(deleted_sessions.c.id, keys))
         return len(keys)
 
     async def count_buried(self, before: int) -> int:
